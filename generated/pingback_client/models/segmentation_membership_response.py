@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.segmentation_membership import SegmentationMembership
+
+
+T = TypeVar("T", bound="SegmentationMembershipResponse")
+
+
+@_attrs_define
+class SegmentationMembershipResponse:
+    """The membership removed, and the requestId.
+
+    Attributes:
+        request_id (str):
+        data (SegmentationMembership | Unset): A subscriber's membership of a segmentation list.
+    """
+
+    request_id: str
+    data: SegmentationMembership | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        request_id = self.request_id
+
+        data: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.data, Unset):
+            data = self.data.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "requestId": request_id,
+            }
+        )
+        if data is not UNSET:
+            field_dict["data"] = data
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.segmentation_membership import SegmentationMembership
+
+        d = dict(src_dict)
+        request_id = d.pop("requestId")
+
+        _data = d.pop("data", UNSET)
+        data: SegmentationMembership | Unset
+        if isinstance(_data, Unset):
+            data = UNSET
+        else:
+            data = SegmentationMembership.from_dict(_data)
+
+        segmentation_membership_response = cls(
+            request_id=request_id,
+            data=data,
+        )
+
+        segmentation_membership_response.additional_properties = d
+        return segmentation_membership_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

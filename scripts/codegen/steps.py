@@ -1,0 +1,546 @@
+"""The derivation from the upstream spec to the spec we generate from, as named steps.
+
+Two kinds of step, kept apart on purpose:
+
+* ADDITIONS declare what upstream's prose promises but its paths do not (they may narrow
+  or extend what is valid; each says why in one line).
+* REFACTORINGS change no meaning; they only reshape the document so that the generated
+  client is good (shared models, auth as a security scheme, sensible names).
+
+`tests/codegen/test_derivation.py` proves the split: everything valid under
+upstream + ADDITIONS is valid under the derived spec and vice versa.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from codegen.spec_io import Document, operations, resolve
+
+Kind = Literal["addition", "refactoring"]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: Kind
+    reason: str
+    apply: Callable[[Document], None]
+
+
+ERROR_FIELDS = ("error", "errorCode", "requestId")
+E164_PATTERN = r"^\+[1-9]\d{1,14}$"
+SCHEMAS = "#/components/schemas/"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _json_media(response: Document) -> Document | None:
+    media: Document | None = response.get("content", {}).get("application/json")
+    return media
+
+
+def _variants(schema: Document) -> list[Document]:
+    """The alternatives of a schema: anyOf/oneOf members, or the schema itself."""
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            members: list[Document] = schema[key]
+            return members
+    return [schema]
+
+
+def _responses(doc: Document) -> Iterator[tuple[str, Document, str, Document]]:
+    """(operationId, operation, status, response) for every declared response."""
+    for _path, _method, op in operations(doc):
+        for status, response in op.get("responses", {}).items():
+            yield op["operationId"], op, str(status), resolve(doc, response)
+
+
+def _is_error_status(status: str) -> bool:
+    return status[0] in "45"
+
+
+def _error_schema(code: str, message: str) -> Document:
+    return {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string", "example": message},
+            "errorCode": {"type": "string", "example": code},
+            "requestId": {"type": "string", "example": "ff37b0a8-de19-4f72-a7ed-0bd1cb73f29f"},
+        },
+    }
+
+
+def _error_response(description: str, code: str, message: str) -> Document:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _error_schema(code, message)}},
+    }
+
+
+def _add_response(op: Document, status: str, response: Document) -> None:
+    responses = op.setdefault("responses", {})
+    if status in responses:
+        return
+    responses[status] = response
+    # Keep statuses in numeric order so the document reads naturally.
+    op["responses"] = dict(sorted(responses.items(), key=lambda item: str(item[0])))
+
+
+# --------------------------------------------------------------------------- additions
+
+
+def add_request_id_required(doc: Document) -> None:
+    for _op_id, _op, _status, response in _responses(doc):
+        media = _json_media(response)
+        if media is None:
+            continue
+        for variant in _variants(media["schema"]):
+            if "requestId" in variant.get("properties", {}):
+                required = variant.setdefault("required", [])
+                if "requestId" not in required:
+                    required.append("requestId")
+
+
+def add_error_fields_required(doc: Document) -> None:
+    for _op_id, _op, status, response in _responses(doc):
+        media = _json_media(response)
+        if media is None or not _is_error_status(status):
+            continue
+        for variant in _variants(media["schema"]):
+            if set(variant.get("properties", {})) == set(ERROR_FIELDS):
+                variant["required"] = list(ERROR_FIELDS)
+
+
+def add_forbidden_and_rate_limited(doc: Document) -> None:
+    for _path, _method, op in operations(doc):
+        _add_response(
+            op,
+            "403",
+            _error_response(
+                "Forbidden: the x-api-key header is missing or not a valid key.",
+                "FORBIDDEN",
+                "Forbidden.",
+            ),
+        )
+        limited = _error_response(
+            "Too many requests: more than 5 requests per second (bursts of 2).",
+            "TOO_MANY_REQUESTS",
+            "Too many requests.",
+        )
+        limited["headers"] = {
+            "Retry-After": {
+                "description": "Seconds (or an HTTP date) to wait before trying again.",
+                "schema": {"type": "string"},
+            }
+        }
+        _add_response(op, "429", limited)
+
+
+def add_update_validation_errors(doc: Document) -> None:
+    for _path, method, op in operations(doc):
+        if op.get("operationId") != "updateSubscriber" or method != "put":
+            continue
+        _add_response(
+            op, "400", _error_response("Body is necessary.", "MISSING_BODY", "Body is necessary.")
+        )
+        _add_response(
+            op,
+            "422",
+            _error_response(
+                "Unprocessable Entity.", "INVALID_INPUT", '"phone" contains an invalid value'
+            ),
+        )
+
+
+def fix_custom_field_example(doc: Document) -> None:
+    value = doc["components"]["schemas"]["CustomFields"]["items"]["properties"]["value"]
+    if not isinstance(value.get("example"), str):
+        value["example"] = str(value.get("example", "25"))
+
+
+def _walk_schemas(node: Any) -> Iterator[Document]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk_schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_schemas(value)
+
+
+def add_phone_pattern(doc: Document) -> None:
+    for node in _walk_schemas(doc):
+        if node.get("type") == "string" and node.get("format") == "phone":
+            node["pattern"] = E164_PATTERN
+
+
+LINKS: dict[str, dict[str, Document]] = {
+    "createSubscriber": {
+        "201": {
+            "GetCreatedSubscriber": {
+                "operationId": "getSubscriber",
+                "parameters": {"email": "$response.body#/data/email"},
+            },
+            "UpdateCreatedSubscriber": {
+                "operationId": "updateSubscriber",
+                "parameters": {"email": "$response.body#/data/email"},
+            },
+            "AddCreatedSubscriberToSegment": {
+                "operationId": "addSubscriberToSegment",
+                "parameters": {"email": "$response.body#/data/email"},
+            },
+        }
+    },
+    "updateSubscriber": {
+        "200": {
+            "GetUpdatedSubscriber": {
+                "operationId": "getSubscriber",
+                "parameters": {"email": "$response.body#/data/email"},
+            },
+            "AddUpdatedSubscriberToSegment": {
+                "operationId": "addSubscriberToSegment",
+                "parameters": {"email": "$response.body#/data/email"},
+            },
+        }
+    },
+    "addSubscriberToSegment": {
+        "200": {
+            "RemoveAddedMembership": {
+                "operationId": "removeSubscriberFromSegment",
+                "parameters": {
+                    "id": "$response.body#/data/0/segmentationListId",
+                    "email": "$response.body#/data/0/email",
+                },
+            },
+            "GetSegmentedSubscriber": {
+                "operationId": "getSubscriber",
+                "parameters": {"email": "$response.body#/data/0/email"},
+            },
+        }
+    },
+}
+
+
+def add_links(doc: Document) -> None:
+    for op_id, _op, status, response in _responses(doc):
+        links = LINKS.get(op_id, {}).get(status)
+        if links:
+            response.setdefault("links", {}).update(copy.deepcopy(links))
+
+
+ADDITIONS = [
+    Step(
+        "forbidden-and-rate-limited",
+        "addition",
+        "The prose's response-code table lists 403 and 429 (5 req/s, burst 2) for every call.",
+        add_forbidden_and_rate_limited,
+    ),
+    Step(
+        "update-validation-errors",
+        "addition",
+        "PUT takes a body like POST; the errors page's MISSING_BODY/INVALID_INPUT apply to it.",
+        add_update_validation_errors,
+    ),
+    Step(
+        "request-id-required",
+        "addition",
+        "The prose: 'Each request to the API will return a requestId inside the body'.",
+        add_request_id_required,
+    ),
+    Step(
+        "error-fields-required",
+        "addition",
+        "Upstream's errors page documents every error body as error + errorCode + requestId.",
+        add_error_fields_required,
+    ),
+    Step(
+        "custom-field-example",
+        "addition",
+        "CustomFields.value is type string but its example is the number 25 (invalid example).",
+        fix_custom_field_example,
+    ),
+    Step(
+        "phone-e164-pattern",
+        "addition",
+        "`format: phone` is not a standard format; the description says E.164 (+5511999999999).",
+        add_phone_pattern,
+    ),
+    Step(
+        "stateful-links",
+        "addition",
+        "OpenAPI links so stateful tests walk create -> get/update -> add to list -> remove.",
+        add_links,
+    ),
+]
+
+
+# --------------------------------------------------------------------------- refactorings
+
+
+def api_key_security_scheme(doc: Document) -> None:
+    schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["ApiKeyAuth"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "Your API key.",
+    }
+
+    def is_api_key(param: Document) -> bool:
+        param = resolve(doc, param)
+        return bool(param.get("in") == "header" and param.get("name", "").lower() == "x-api-key")
+
+    for item in doc.get("paths", {}).values():
+        if "parameters" in item:
+            item["parameters"] = [p for p in item["parameters"] if not is_api_key(p)]
+    for _path, _method, op in operations(doc):
+        if "parameters" in op:
+            op["parameters"] = [p for p in op["parameters"] if not is_api_key(p)]
+        # Per operation: openapi-python-client ignores a global `security`.
+        op["security"] = [{"ApiKeyAuth": []}]
+
+
+def _error_shaped(schema: Document) -> bool:
+    props = schema.get("properties", {})
+    return (
+        schema.get("type") == "object"
+        and set(props) == set(ERROR_FIELDS)
+        and all(props[name].get("type") == "string" for name in ERROR_FIELDS)
+    )
+
+
+def _example_key(code: str, title: str, taken: dict[str, Any]) -> str:
+    if code not in taken:
+        return code
+    return re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_").upper() or f"{code}_{len(taken)}"
+
+
+def shared_error_model(doc: Document) -> None:
+    required_sets = set()
+    for _op_id, _op, status, response in _responses(doc):
+        media = _json_media(response)
+        if media is None or not _is_error_status(status):
+            continue
+        variants = _variants(media["schema"])
+        if not all(_error_shaped(v) for v in variants):
+            raise ValueError(f"{_op_id} {status}: error body is not error-shaped; cannot share")
+        examples: dict[str, Any] = {}
+        for variant in variants:
+            required_sets.add(tuple(variant.get("required", [])))
+            props = variant["properties"]
+            code = str(props["errorCode"].get("example", "ERROR"))
+            key = _example_key(code, variant.get("title", response.get("description", "")), examples)
+            examples[key] = {
+                "summary": variant.get("title", response.get("description", code)),
+                "value": {name: props[name].get("example", "") for name in ERROR_FIELDS},
+            }
+        media["schema"] = {"$ref": SCHEMAS + "Error"}
+        media["examples"] = examples
+    if len(required_sets) > 1:
+        raise ValueError(f"error bodies disagree on required fields: {sorted(required_sets)}")
+    error: Document = {
+        "type": "object",
+        "description": "Every error body: a message, a machine-readable code and the requestId.",
+        "properties": {
+            "error": {"type": "string", "description": "Human-readable message."},
+            "errorCode": {"type": "string", "description": "Machine-readable error code."},
+            "requestId": {"type": "string", "description": "Quote it to Pingback support."},
+        },
+    }
+    if required_sets and (required := list(next(iter(required_sets)))):
+        error["required"] = required
+    doc["components"]["schemas"]["Error"] = error
+
+
+def single_status_enum(doc: Document) -> None:
+    schemas = doc["components"]["schemas"]
+    status = schemas["Subscriber"]["properties"]["status"]
+    schemas["SubscriberStatus"] = {
+        "type": "string",
+        "description": "free_subscriber, paid_subscriber, or unsubscribed_subscriber (opted out).",
+        "enum": list(status["enum"]),
+    }
+    for node in _walk_schemas(doc["paths"]):
+        props = node.get("properties", {})
+        candidate = props.get("status")
+        if isinstance(candidate, dict) and candidate.get("enum") == status["enum"]:
+            props["status"] = {"$ref": SCHEMAS + "SubscriberStatus"}
+    schemas["Subscriber"]["properties"]["status"] = {"$ref": SCHEMAS + "SubscriberStatus"}
+
+
+def named_custom_field(doc: Document) -> None:
+    schemas = doc["components"]["schemas"]
+    item = schemas["CustomFields"]["items"]
+    schemas["CustomField"] = {**item, "description": "A custom field: a label and its value."}
+    schemas["CustomFields"]["items"] = {"$ref": SCHEMAS + "CustomField"}
+
+
+def _without_read_only(doc: Document, schema: Document) -> Document:
+    result = copy.deepcopy(schema)
+    props = result.get("properties", {})
+    for name in [n for n, p in props.items() if resolve(doc, p).get("readOnly")]:
+        del props[name]
+    if "required" in result:
+        result["required"] = [n for n in result["required"] if n in props]
+    return result
+
+
+def create_body_without_read_only(doc: Document) -> None:
+    schemas = doc["components"]["schemas"]
+    schemas["CustomFieldInput"] = _without_read_only(doc, schemas["CustomField"])
+    schemas["CustomFieldInput"]["description"] = "A custom field to set: a label and its value."
+    create = _without_read_only(doc, schemas["Subscriber"])
+    create["description"] = "A subscriber to create (the server assigns id and timestamps)."
+    create["properties"]["customFields"] = {
+        "description": schemas["Subscriber"]["properties"]["customFields"].get("description", ""),
+        "type": "array",
+        "items": {"$ref": SCHEMAS + "CustomFieldInput"},
+    }
+    schemas["SubscriberCreate"] = create
+    body = doc["components"]["requestBodies"]["Subscriber"]
+    body["content"]["application/json"]["schema"] = {"$ref": SCHEMAS + "SubscriberCreate"}
+
+
+def _hoist_body(doc: Document, op_id: str, name: str, description: str) -> None:
+    for _path, _method, op in operations(doc):
+        if op.get("operationId") == op_id:
+            media = resolve(doc, op["requestBody"])["content"]["application/json"]
+            doc["components"]["schemas"][name] = {**media["schema"], "description": description}
+            media["schema"] = {"$ref": SCHEMAS + name}
+
+
+def named_request_bodies(doc: Document) -> None:
+    _hoist_body(doc, "updateSubscriber", "SubscriberUpdate", "Fields of a subscriber to change.")
+    _hoist_body(
+        doc,
+        "addSubscriberToSegment",
+        "SegmentationListsInput",
+        "Segmentation list IDs to add a subscriber to.",
+    )
+
+
+def _hoist_success(
+    doc: Document, name: str, match: Callable[[Document], bool], description: str
+) -> None:
+    """Replace matching 2xx body schemas by one named component."""
+    for _op_id, _op, status, response in _responses(doc):
+        media = _json_media(response)
+        if media is None or _is_error_status(status) or not match(media["schema"]):
+            continue
+        schema = media["schema"]
+        existing = doc["components"]["schemas"].get(name)
+        body = {**schema, "description": description}
+        if existing is not None and existing != body:
+            raise ValueError(f"{name}: matching bodies differ; cannot share one model")
+        doc["components"]["schemas"][name] = body
+        media["schema"] = {"$ref": SCHEMAS + name}
+
+
+def _data(schema: Document) -> Any:
+    return schema.get("properties", {}).get("data")
+
+
+def subscriber_envelope(doc: Document) -> None:
+    _hoist_success(
+        doc,
+        "SubscriberResponse",
+        lambda s: _data(s) == {"$ref": SCHEMAS + "Subscriber"},
+        "A subscriber and the requestId of the call.",
+    )
+
+
+MEMBERSHIP_FIELDS = {"id", "email", "subscriberId", "segmentationListId", "createdAt", "updatedAt"}
+
+
+def _is_membership(node: Any) -> bool:
+    return isinstance(node, dict) and set(node.get("properties", {})) == MEMBERSHIP_FIELDS
+
+
+def membership_model(doc: Document) -> None:
+    schemas = doc["components"]["schemas"]
+    ref = {"$ref": SCHEMAS + "SegmentationMembership"}
+    for _op_id, _op, status, response in _responses(doc):
+        media = _json_media(response)
+        if media is None or _is_error_status(status):
+            continue
+        data = _data(media["schema"])
+        target = data.get("items") if isinstance(data, dict) and "items" in data else data
+        if not _is_membership(target):
+            continue
+        model = {**target, "description": "A subscriber's membership of a segmentation list."}
+        if schemas.setdefault("SegmentationMembership", model) != model:
+            raise ValueError("membership bodies differ; cannot share one model")
+        if "items" in data:
+            data["items"] = ref
+        else:
+            media["schema"]["properties"]["data"] = ref
+    _hoist_success(
+        doc,
+        "SegmentationMembershipList",
+        lambda s: _data(s) == {"type": "array", "items": ref},
+        "Memberships created by adding a subscriber to lists, and the requestId.",
+    )
+    _hoist_success(
+        doc,
+        "SegmentationMembershipResponse",
+        lambda s: _data(s) == ref,
+        "The membership removed, and the requestId.",
+    )
+
+
+REFACTORINGS = [
+    Step(
+        "api-key-security-scheme",
+        "refactoring",
+        "x-api-key as an apiKey scheme per operation, so no function takes x_api_key=.",
+        api_key_security_scheme,
+    ),
+    Step(
+        "shared-error-model",
+        "refactoring",
+        "All error bodies share one shape; anyOf of same-shaped objects becomes one Error.",
+        shared_error_model,
+    ),
+    Step(
+        "single-status-enum",
+        "refactoring",
+        "The status enum is declared twice; one SubscriberStatus serves both.",
+        single_status_enum,
+    ),
+    Step(
+        "named-custom-field",
+        "refactoring",
+        "Name the custom field item so it is one model, not an anonymous inline class.",
+        named_custom_field,
+    ),
+    Step(
+        "create-body-without-read-only",
+        "refactoring",
+        "readOnly fields must not be sent; the generator ignores readOnly, so drop them.",
+        create_body_without_read_only,
+    ),
+    Step(
+        "named-request-bodies",
+        "refactoring",
+        "Name inline request bodies (SubscriberUpdate, SegmentationListsInput).",
+        named_request_bodies,
+    ),
+    Step(
+        "subscriber-envelope",
+        "refactoring",
+        "One SubscriberResponse instead of three identical inline envelopes.",
+        subscriber_envelope,
+    ),
+    Step(
+        "membership-model",
+        "refactoring",
+        "One SegmentationMembership model for both segmentation endpoints.",
+        membership_model,
+    ),
+]
