@@ -1,0 +1,63 @@
+"""Token-bucket rate limiting per API key, as Pingback documents it (5 req/s, burst 2).
+
+The clock is injectable so tests can step time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+
+class TokenBucketLimiter:
+    """One bucket per key: `burst` tokens of capacity, refilled at `rate` tokens per second.
+
+    A rejected request does not consume a token. `rate <= 0` disables limiting entirely.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate < 0:
+            raise ValueError("rate must be >= 0")
+        if rate > 0 and burst < 1:
+            raise ValueError("burst must be >= 1 when rate limiting is on")
+        self.rate = float(rate)
+        self.burst = int(burst)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """False when the limiter lets everything through."""
+        return self.rate > 0
+
+    def acquire(self, key: str) -> float | None:
+        """Take one token for `key`; return None if allowed, else seconds until one is free."""
+        if self.rate <= 0:
+            return None
+        with self._lock:
+            now = self.clock()
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return None
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def reset(self) -> None:
+        """Refill every bucket (used by the mock's reset control)."""
+        with self._lock:
+            self._buckets.clear()
+
+
+def retry_after_header(wait_seconds: float) -> str:
+    """`Retry-After` in whole seconds, never less than 1."""
+    return str(max(1, math.ceil(wait_seconds)))
