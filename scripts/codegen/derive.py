@@ -30,7 +30,8 @@ def derive(upstream: Document, source: Path | None = None) -> Document:
         ),
         "generatedBy": "scripts/regenerate (scripts/codegen/steps.py); do not edit by hand",
         "steps": [
-            {"name": s.name, "kind": s.kind, "reason": s.reason} for s in (*ADDITIONS, *REFACTORINGS)
+            {"name": s.name, "kind": s.kind, "reason": s.reason}
+            for s in (*ADDITIONS, *REFACTORINGS)
         ],
     }
     return doc

@@ -46,7 +46,8 @@ def generate(derived_spec: Path, output: Path) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0 or "warning" in result.stdout.lower():
         raise SystemExit(
-            f"openapi-python-client failed (rc {result.returncode}):\n{result.stdout}{result.stderr}"
+            f"openapi-python-client failed (rc {result.returncode}):\n"
+            f"{result.stdout}{result.stderr}"
         )
 
 
@@ -104,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         args.derived.write_text(derived_text, encoding="utf-8")
         if args.output.exists():
             shutil.rmtree(args.output)
-        shutil.copytree(package, args.output, ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache"))
+        shutil.copytree(
+            package, args.output, ignore=shutil.ignore_patterns("__pycache__", ".ruff_cache")
+        )
     return 0
 
 

@@ -31,9 +31,7 @@ def dump(doc: Document) -> str:
         def ignore_aliases(self, data: Any) -> bool:
             return True
 
-    return yaml.dump(
-        doc, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100
-    )
+    return yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100)
 
 
 def operations(doc: Document) -> list[tuple[str, str, Document]]:

@@ -335,7 +335,9 @@ def shared_error_model(doc: Document) -> None:
             required_sets.add(tuple(variant.get("required", [])))
             props = variant["properties"]
             code = str(props["errorCode"].get("example", "ERROR"))
-            key = _example_key(code, variant.get("title", response.get("description", "")), examples)
+            key = _example_key(
+                code, variant.get("title", response.get("description", "")), examples
+            )
             examples[key] = {
                 "summary": variant.get("title", response.get("description", code)),
                 "value": {name: props[name].get("example", "") for name in ERROR_FIELDS},

@@ -91,8 +91,10 @@ def _compare_fields(
     lines = []
     for name in sorted(new.keys() - old.keys()):
         breaking = incoming and new[name].required
-        lines.append(f"{'BREAKING ' if breaking else ''}+ {where} {name} ({new[name].type}"
-                     f"{', required' if new[name].required else ''})")
+        lines.append(
+            f"{'BREAKING ' if breaking else ''}+ {where} {name} ({new[name].type}"
+            f"{', required' if new[name].required else ''})"
+        )
     for name in sorted(old.keys() - new.keys()):
         lines.append(f"BREAKING - {where} {name} ({old[name].type})")
     for name in sorted(old.keys() & new.keys()):
