@@ -1,0 +1,102 @@
+"""`pingback mock`: serve the stateful mock Pingback API on loopback for offline testing."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pingback_ext.cli import app
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"pingback mock: error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command("mock")
+def mock(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8787,
+    api_key: Annotated[
+        list[str] | None,
+        typer.Option("--api-key", help="Accepted API key (repeatable). Default: one random key."),
+    ] = None,
+    segmentation_list: Annotated[
+        list[str] | None,
+        typer.Option("--segmentation-list", help="Segmentation list id to seed (repeatable)."),
+    ] = None,
+    rate_limit: Annotated[
+        float, typer.Option(help="Requests per second per key; 0 turns limiting off.")
+    ] = 5.0,
+    burst: Annotated[int, typer.Option(help="Token-bucket burst capacity per key.")] = 2,
+    db: Annotated[
+        Path | None, typer.Option(help="SQLite file that survives restarts (default: memory).")
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")
+    ] = "warning",
+) -> None:
+    """Run a stateful mock of the Pingback API (served under /v1) until interrupted."""
+    from pingback_ext.mock.app import create_app
+    from pingback_ext.mock.server import base_url_for, bind_socket, uvicorn_server
+
+    keys = api_key or [secrets.token_urlsafe(18)]
+    lists = segmentation_list or []
+    if not 0 <= port <= 65535:
+        raise _fail(f"--port must be between 0 and 65535, got {port}")
+    if rate_limit < 0:
+        raise _fail(f"--rate-limit must be >= 0, got {rate_limit}")
+    if rate_limit > 0 and burst < 1:
+        raise _fail(f"--burst must be >= 1, got {burst}")
+    if any(not key.strip() for key in keys):
+        raise _fail("--api-key must not be empty")
+    if any(not list_id.strip() for list_id in lists):
+        raise _fail("--segmentation-list must not be empty")
+    if log_level.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
+        raise _fail(f"unknown --log-level {log_level!r}")
+    if db is not None and db.parent and not db.parent.exists():
+        raise _fail(f"directory for --db does not exist: {db.parent}")
+
+    try:
+        mock_app = create_app(
+            api_keys=keys,
+            segmentation_lists=lists,
+            rate_limit=rate_limit,
+            burst=burst,
+            db_path=str(db) if db is not None else ":memory:",
+        )
+    except Exception as error:
+        raise _fail(f"cannot start the mock: {error}") from None
+    try:
+        sock = bind_socket(host, port)
+    except OSError as error:
+        mock_app.close()
+        raise _fail(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+    limit = "off" if rate_limit == 0 else f"{rate_limit:g} req/s per key, burst {burst}"
+    typer.echo(f"Pingback mock listening on {base_url_for(sock)}")
+    for key in keys:
+        typer.echo(f"  api key: {key}")
+    for list_id in mock_app.segmentation_lists:
+        typer.echo(f"  segmentation list: {list_id}")
+    typer.echo(f"  rate limit: {limit}")
+    typer.echo(f"  storage: {db if db is not None else 'in memory (lost on exit)'}")
+    typer.echo(f"  controls: {base_url_for(sock).removesuffix('/v1')}/_mock/")
+    typer.echo("Press Ctrl+C to stop.", nl=True)
+
+    server = uvicorn_server(mock_app, log_level=log_level.lower())
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        mock_app.close()
+
+
+if __name__ == "__main__":
+    # `python -m pingback_ext.cli.mock ...` runs just this command (handy in subprocesses).
+    typer.run(mock)
