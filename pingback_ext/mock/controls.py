@@ -27,8 +27,8 @@ def _string(body: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value:
-        raise invalid_input(f'"{name}" must be a non-empty string')
+    if not isinstance(value, str) or not value or not value.isprintable():
+        raise invalid_input(f'"{name}" must be a non-empty printable string')
     return value
 
 

@@ -81,14 +81,21 @@ def require_object(body: Any) -> dict[str, Any]:
     return body
 
 
-def _string(body: dict[str, Any], name: str, label: str | None = None) -> str | None:
-    label = label or name
-    if name not in body:
-        return None
-    value = body[name]
+def _text(value: Any, label: str) -> str:
+    """A string that can be stored and echoed: JSON allows lone surrogates, UTF-8 does not."""
     if not isinstance(value, str):
         raise invalid_input(f'"{label}" must be a string')
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid_input(f'"{label}" must not contain lone surrogates') from None
     return value
+
+
+def _string(body: dict[str, Any], name: str, label: str | None = None) -> str | None:
+    if name not in body:
+        return None
+    return _text(body[name], label or name)
 
 
 def _name_phone_status(body: dict[str, Any]) -> dict[str, str]:
@@ -137,10 +144,7 @@ def _list_ids(body: dict[str, Any], *, required: bool) -> tuple[str, ...]:
         raise invalid_input('"segmentationLists" must be an array')
     if required and not raw:
         raise invalid_input('"segmentationLists" must contain at least 1 items')
-    for index, item in enumerate(raw):
-        if not isinstance(item, str):
-            raise invalid_input(f'"segmentationLists[{index}]" must be a string')
-    return tuple(raw)
+    return tuple(_text(item, f"segmentationLists[{index}]") for index, item in enumerate(raw))
 
 
 def validate_create(body: Any) -> CreateInput:
