@@ -1,0 +1,75 @@
+"""pingback_ext: the Pingback API client people import, on top of the generated pingback_client.
+
+    from pingback_ext import Pingback
+    with Pingback(api_key="…", developer_mode=True) as pb:
+        sub = pb.subscribers.create("ana@example.com", name="Ana")
+
+Errors: see pingback_ext.errors (one hierarchy, rooted at PingbackError).
+"""
+
+from pingback_ext.client import AsyncPingback, Pingback
+from pingback_ext.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    InsecureBaseURLError,
+    InvalidInput,
+    InvalidParams,
+    InvalidRequestError,
+    MissingAPIKeyError,
+    MissingBody,
+    NotFound,
+    PingbackError,
+    RateLimited,
+    ResponseValidationError,
+    SegmentationListNotFound,
+    ServerError,
+    SubscriberAlreadyExists,
+    SubscriberEmailIsNecessary,
+    SubscriberNotEnabled,
+    SubscriberNotFound,
+    TransportError,
+    UnexpectedStatus,
+    UnprocessableEntity,
+)
+from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
+from pingback_ext.settings import APIKey
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIKey",
+    "APITimeoutError",
+    "AsyncPingback",
+    "BadRequest",
+    "ConfigurationError",
+    "Conflict",
+    "Forbidden",
+    "InsecureBaseURLError",
+    "InvalidInput",
+    "InvalidParams",
+    "InvalidRequestError",
+    "MembershipList",
+    "MissingAPIKeyError",
+    "MissingBody",
+    "NotFound",
+    "Pingback",
+    "PingbackError",
+    "RateLimited",
+    "ResponseValidationError",
+    "SegmentationListNotFound",
+    "SegmentationMembership",
+    "ServerError",
+    "Subscriber",
+    "SubscriberAlreadyExists",
+    "SubscriberEmailIsNecessary",
+    "SubscriberNotEnabled",
+    "SubscriberNotFound",
+    "TransportError",
+    "UnexpectedStatus",
+    "UnprocessableEntity",
+]

@@ -1,0 +1,145 @@
+"""Keyword arguments in, generated request models out (with errors that name the field)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypedDict
+
+from pingback_client.models import (
+    CustomFieldInput,
+    SegmentationListsInput,
+    SubscriberCreate,
+    SubscriberStatus,
+    SubscriberUpdate,
+)
+from pingback_client.types import UNSET
+
+from pingback_ext.errors import InvalidRequestError
+
+CustomFieldsArg = Mapping[str, str | int | float] | Iterable[CustomFieldInput | Mapping[str, Any]]
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-call overrides of the client's settings."""
+
+    developer_mode: bool
+    timeout: float
+    max_retries: int
+
+
+class UpdateFields(RequestOptions, total=False):
+    """What PUT /subscriber/{email} can change (see SubscriberUpdate)."""
+
+    name: str
+    phone: str
+    status: SubscriberStatus | str
+
+
+class CreateFields(UpdateFields, total=False):
+    """What POST /subscriber takes besides the email (see SubscriberCreate)."""
+
+    custom_fields: CustomFieldsArg
+    segmentation_lists: Sequence[str]
+
+
+OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+UPDATE_NAMES = frozenset(UpdateFields.__annotations__) - OPTION_NAMES
+
+
+def _string(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+def status(value: SubscriberStatus | str) -> SubscriberStatus:
+    try:
+        return SubscriberStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in SubscriberStatus)
+        raise InvalidRequestError(f"status must be one of {allowed}; got {value!r}") from None
+
+
+def _field_value(label: str, value: object) -> str:
+    # The spec types values as strings; numbers convert without loss, anything else is a mistake.
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidRequestError(
+            f"custom field {label!r}: value must be a string or number, got {type(value).__name__}"
+        )
+    return value if isinstance(value, str) else str(value)
+
+
+def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
+    """From {"age": "25"} or [{"label": "age", "value": "25"}] or CustomFieldInput objects."""
+    if isinstance(value, Mapping):
+        return [CustomFieldInput(label=_string("custom field label", k), value=_field_value(k, v))
+                for k, v in value.items()]  # fmt: skip
+    fields = []
+    for item in value:
+        if isinstance(item, CustomFieldInput):
+            fields.append(item)
+        elif isinstance(item, Mapping) and "label" in item:
+            label = _string("custom field label", item["label"])
+            fields.append(
+                CustomFieldInput(label=label, value=_field_value(label, item.get("value")))
+            )
+        else:
+            raise InvalidRequestError(
+                f"custom_fields items must be {{'label': ..., 'value': ...}}, got {item!r}"
+            )
+    return fields
+
+
+def segmentation_lists(value: Sequence[str] | str) -> list[str]:
+    ids = [value] if isinstance(value, str) else list(value)
+    for list_id in ids:
+        if not isinstance(list_id, str) or not list_id.strip():
+            raise InvalidRequestError(f"segmentation list ids must be non-empty strings: {ids!r}")
+    return ids
+
+
+def _unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    extra = set(fields) - allowed - OPTION_NAMES
+    if extra:
+        raise InvalidRequestError(f"unknown field(s): {', '.join(sorted(extra))}")
+
+
+def update_body(fields: Mapping[str, Any]) -> SubscriberUpdate:
+    _unknown(fields, UPDATE_NAMES)
+    given = {k: v for k, v in fields.items() if k in UPDATE_NAMES and v is not None}
+    if not given:
+        raise InvalidRequestError(
+            f"nothing to update: pass one of {', '.join(sorted(UPDATE_NAMES))}"
+        )
+    return SubscriberUpdate(
+        name=_string("name", given["name"]) if "name" in given else UNSET,
+        phone=_string("phone", given["phone"]) if "phone" in given else UNSET,
+        status=status(given["status"]) if "status" in given else UNSET,
+    )
+
+
+CREATE_NAMES = frozenset(CreateFields.__annotations__) - OPTION_NAMES
+
+
+def create_body(email: str, fields: Mapping[str, Any]) -> SubscriberCreate:
+    _unknown(fields, CREATE_NAMES)
+    given = {k: v for k, v in fields.items() if v is not None}
+    return SubscriberCreate(
+        email=email,
+        name=_string("name", given["name"]) if "name" in given else UNSET,
+        phone=_string("phone", given["phone"]) if "phone" in given else UNSET,
+        status=status(given["status"]) if "status" in given else UNSET,
+        custom_fields=custom_fields(given["custom_fields"]) if "custom_fields" in given else UNSET,
+        segmentation_lists=(
+            segmentation_lists(given["segmentation_lists"])
+            if "segmentation_lists" in given
+            else UNSET
+        ),
+    )
+
+
+def lists_body(list_ids: Sequence[str] | str) -> SegmentationListsInput:
+    ids = segmentation_lists(list_ids)
+    if not ids:
+        raise InvalidRequestError("pass at least one segmentation list id")
+    return SegmentationListsInput(segmentation_lists=ids)

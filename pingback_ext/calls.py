@@ -1,0 +1,145 @@
+"""Every public call as a plan (see engine.py), written once for Pingback and AsyncPingback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pingback_client.api.segmentations import (
+    add_subscriber_to_segment,
+    remove_subscriber_from_segment,
+)
+from pingback_client.api.subscribers import create_subscriber, get_subscriber, update_subscriber
+from pingback_client.models import SubscriberStatus
+
+from pingback_ext import bodies, results
+from pingback_ext.engine import Operation, Plan, request_plan
+from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
+from pingback_ext.paths import path_segment
+from pingback_ext.retries import RetryPolicy
+from pingback_ext.settings import Settings, _timeout
+
+logger = logging.getLogger("pingback")
+
+CREATE = Operation("createSubscriber", create_subscriber, results.subscriber, idempotent=False)
+GET = Operation("getSubscriber", get_subscriber, results.subscriber, idempotent=True)
+UPDATE = Operation("updateSubscriber", update_subscriber, results.subscriber, idempotent=True)
+ADD = Operation(
+    "addSubscriberToSegment", add_subscriber_to_segment, results.memberships, idempotent=True
+)
+REMOVE = Operation(
+    "removeSubscriberFromSegment",
+    remove_subscriber_from_segment,
+    results.membership,
+    idempotent=True,
+)
+#: Every generated operation, by operationId (the surface-parity test checks this is complete).
+OPERATIONS = {op.operation_id: op for op in (CREATE, GET, UPDATE, ADD, REMOVE)}
+
+
+class Calls:
+    """Plans for each call, given the client's settings and retry policy."""
+
+    def __init__(self, settings: Settings, policy: RetryPolicy) -> None:
+        self.settings = settings
+        self.policy = policy
+
+    def _request(
+        self, operation: Operation, arguments: dict[str, Any], options: Mapping[str, Any]
+    ) -> Plan[Any]:
+        settings, policy = self.settings, self.policy
+        if options.get("developer_mode") is not None:
+            settings = settings.but(developer_mode=bool(options["developer_mode"]))
+        if options.get("timeout") is not None:
+            settings = settings.but(timeout=_timeout(options["timeout"]))
+        if options.get("max_retries") is not None:
+            policy = RetryPolicy(
+                max_retries=int(options["max_retries"]),
+                budget=policy.budget,
+                base_delay=policy.base_delay,
+                max_delay=policy.max_delay,
+                rng=policy.rng,
+            )
+        return request_plan(settings, operation, arguments, policy)
+
+    # -- subscribers
+
+    def create(self, email: str, fields: Mapping[str, Any]) -> Plan[results.Subscriber]:
+        body = bodies.create_body(path_segment("email", email), fields)
+        try:
+            created: results.Subscriber = yield from self._request(CREATE, {"body": body}, fields)
+        except SubscriberAlreadyExists as conflict:
+            if conflict.attempts == 1:
+                raise
+            # A retried create met 409: our earlier attempt most likely landed. Read it back.
+            logger.info("create %s: retry met 409; reading the subscriber back", email)
+            return (yield from self.get(email, fields))
+        return created
+
+    def get(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber]:
+        arguments = {"email": path_segment("email", email)}
+        subscriber: results.Subscriber = yield from self._request(GET, arguments, options)
+        return subscriber
+
+    def find(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber | None]:
+        try:
+            return (yield from self.get(email, options))
+        except SubscriberNotFound:
+            return None
+
+    def update(self, email: str, fields: Mapping[str, Any]) -> Plan[results.Subscriber]:
+        arguments = {"email": path_segment("email", email), "body": bodies.update_body(fields)}
+        subscriber: results.Subscriber = yield from self._request(UPDATE, arguments, fields)
+        return subscriber
+
+    def unsubscribe(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber]:
+        fields = {**options, "status": SubscriberStatus.UNSUBSCRIBED_SUBSCRIBER}
+        return (yield from self.update(email, fields))
+
+    def upsert(
+        self, email: str, fields: Mapping[str, Any]
+    ) -> Plan[tuple[results.Subscriber, bool]]:
+        """Create; on 409 update what PUT can change and add any segmentation lists."""
+        try:
+            return (yield from self.create(email, fields)), True
+        except SubscriberAlreadyExists:
+            pass
+        options = {k: v for k, v in fields.items() if k in bodies.OPTION_NAMES}
+        changes = {k: v for k, v in fields.items() if k in bodies.UPDATE_NAMES and v is not None}
+        if fields.get("custom_fields"):
+            logger.warning(
+                "upsert %s: the subscriber exists and the API cannot change custom fields "
+                "of an existing subscriber; custom_fields were not applied",
+                email,
+            )
+        if changes:
+            subscriber = yield from self.update(email, {**options, **changes})
+        else:
+            subscriber = yield from self.get(email, options)
+        lists = fields.get("segmentation_lists")
+        if lists:
+            yield from self.add_subscriber(email, lists, options)
+            subscriber = yield from self.get(email, options)
+        return subscriber, False
+
+    # -- segmentations
+
+    def add_subscriber(
+        self, email: str, list_ids: Sequence[str] | str, options: Mapping[str, Any]
+    ) -> Plan[results.MembershipList]:
+        arguments = {"email": path_segment("email", email), "body": bodies.lists_body(list_ids)}
+        memberships: results.MembershipList = yield from self._request(ADD, arguments, options)
+        return memberships
+
+    def remove_subscriber(
+        self, list_id: str, email: str, options: Mapping[str, Any]
+    ) -> Plan[results.SegmentationMembership]:
+        arguments = {
+            "id": path_segment("segmentation list id", list_id),
+            "email": path_segment("email", email),
+        }
+        membership: results.SegmentationMembership = yield from self._request(
+            REMOVE, arguments, options
+        )
+        return membership

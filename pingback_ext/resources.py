@@ -1,0 +1,118 @@
+"""The call groups, one per API tag: `client.subscribers` and `client.segmentations`.
+
+Each method is one line: it hands the shared plan (calls.py) to its client to run, blocking
+for `Pingback`, awaited for `AsyncPingback`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Unpack
+
+from pingback_ext.bodies import CreateFields, RequestOptions, UpdateFields
+from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
+
+if TYPE_CHECKING:
+    from pingback_ext.client import AsyncPingback, Pingback
+
+
+class Subscribers:
+    """Create, read and change subscribers."""
+
+    def __init__(self, client: Pingback) -> None:
+        self._client = client
+
+    def create(self, email: str, **fields: Unpack[CreateFields]) -> Subscriber:
+        """POST /subscriber. Raises SubscriberAlreadyExists if the email is taken."""
+        return self._client._run(self._client._calls.create(email, fields))
+
+    def get(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
+        """GET /subscriber/{email}. Raises SubscriberNotFound."""
+        return self._client._run(self._client._calls.get(email, options))
+
+    def find(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber | None:
+        """Like get, but None when there is no such subscriber."""
+        return self._client._run(self._client._calls.find(email, options))
+
+    def update(self, email: str, **fields: Unpack[UpdateFields]) -> Subscriber:
+        """PUT /subscriber/{email}: change name, phone or status."""
+        return self._client._run(self._client._calls.update(email, fields))
+
+    def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
+        """Create, or update on 409. Returns (subscriber, created)."""
+        return self._client._run(self._client._calls.upsert(email, fields))
+
+    def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
+        """Set status unsubscribed_subscriber (the subscriber opts out of email)."""
+        return self._client._run(self._client._calls.unsubscribe(email, options))
+
+
+class Segmentations:
+    """Add subscribers to segmentation lists and remove them."""
+
+    def __init__(self, client: Pingback) -> None:
+        self._client = client
+
+    def add_subscriber(
+        self, email: str, list_ids: Sequence[str] | str, **options: Unpack[RequestOptions]
+    ) -> MembershipList:
+        """POST /segmentation/add-subscriber/{email}: one membership per list id."""
+        return self._client._run(self._client._calls.add_subscriber(email, list_ids, options))
+
+    def remove_subscriber(
+        self, list_id: str, email: str, **options: Unpack[RequestOptions]
+    ) -> SegmentationMembership:
+        """DELETE /segmentation/{id}/remove-subscriber/{email}: the membership removed."""
+        return self._client._run(self._client._calls.remove_subscriber(list_id, email, options))
+
+
+class AsyncSubscribers:
+    """Create, read and change subscribers (async)."""
+
+    def __init__(self, client: AsyncPingback) -> None:
+        self._client = client
+
+    async def create(self, email: str, **fields: Unpack[CreateFields]) -> Subscriber:
+        """POST /subscriber. Raises SubscriberAlreadyExists if the email is taken."""
+        return await self._client._run(self._client._calls.create(email, fields))
+
+    async def get(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
+        """GET /subscriber/{email}. Raises SubscriberNotFound."""
+        return await self._client._run(self._client._calls.get(email, options))
+
+    async def find(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber | None:
+        """Like get, but None when there is no such subscriber."""
+        return await self._client._run(self._client._calls.find(email, options))
+
+    async def update(self, email: str, **fields: Unpack[UpdateFields]) -> Subscriber:
+        """PUT /subscriber/{email}: change name, phone or status."""
+        return await self._client._run(self._client._calls.update(email, fields))
+
+    async def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
+        """Create, or update on 409. Returns (subscriber, created)."""
+        return await self._client._run(self._client._calls.upsert(email, fields))
+
+    async def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
+        """Set status unsubscribed_subscriber (the subscriber opts out of email)."""
+        return await self._client._run(self._client._calls.unsubscribe(email, options))
+
+
+class AsyncSegmentations:
+    """Add subscribers to segmentation lists and remove them (async)."""
+
+    def __init__(self, client: AsyncPingback) -> None:
+        self._client = client
+
+    async def add_subscriber(
+        self, email: str, list_ids: Sequence[str] | str, **options: Unpack[RequestOptions]
+    ) -> MembershipList:
+        """POST /segmentation/add-subscriber/{email}: one membership per list id."""
+        return await self._client._run(self._client._calls.add_subscriber(email, list_ids, options))
+
+    async def remove_subscriber(
+        self, list_id: str, email: str, **options: Unpack[RequestOptions]
+    ) -> SegmentationMembership:
+        """DELETE /segmentation/{id}/remove-subscriber/{email}: the membership removed."""
+        return await self._client._run(
+            self._client._calls.remove_subscriber(list_id, email, options)
+        )

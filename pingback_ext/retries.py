@@ -1,0 +1,82 @@
+"""When to retry a call, and how long to wait first.
+
+Kept free of I/O and of the clock so the policy is tested with plain numbers. The rules:
+429 is retried for every method (the server did nothing); 5xx, timeouts and broken connections
+only for idempotent calls (GET, PUT, DELETE); a create is retried otherwise only when the
+connection was never made, so the request cannot have reached the server.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from pingback_ext.errors import APIError, RateLimited, ServerError, TransportError
+
+#: Transport failures that happen before a single byte of the request is sent.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with jitter, honouring Retry-After, within a time budget."""
+
+    max_retries: int = 2
+    budget: float = 60.0
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def retryable(self, outcome: APIError | TransportError, *, idempotent: bool) -> bool:
+        if isinstance(outcome, RateLimited):
+            return True
+        if isinstance(outcome, TransportError) and not outcome.request_sent:
+            return True
+        if isinstance(outcome, ServerError | TransportError):
+            return idempotent
+        return False
+
+    def backoff(self, retry: int) -> float:
+        """Wait before retry number `retry` (1-based): half fixed, half random ("equal jitter")."""
+        ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+    def next_delay(
+        self,
+        outcome: APIError | TransportError,
+        *,
+        idempotent: bool,
+        retry: int,
+        elapsed: float,
+    ) -> float | None:
+        """Seconds to wait before retry number `retry`, or None to give up."""
+        if retry > self.max_retries or not self.retryable(outcome, idempotent=idempotent):
+            return None
+        asked = outcome.retry_after if isinstance(outcome, RateLimited) else None
+        # The server knows its own window: Retry-After wins over our backoff when it is given.
+        delay = asked if asked is not None else self.backoff(retry)
+        if elapsed + delay > self.budget:
+            return None
+        return delay
