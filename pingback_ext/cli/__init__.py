@@ -12,6 +12,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Pingback API toolkit: talk to the API, run the mock, check the contract."""
+
+
 def _register() -> None:
     """Import subcommand modules so they attach themselves to `app`."""
     from pingback_ext.cli import mock  # noqa: F401
