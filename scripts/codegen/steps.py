@@ -158,6 +158,31 @@ def add_update_validation_errors(doc: Document) -> None:
         )
 
 
+def require_bodies(doc: Document) -> None:
+    for _path, _method, op in operations(doc):
+        if op.get("operationId") not in ("updateSubscriber", "addSubscriberToSegment"):
+            continue
+        body = resolve(doc, op["requestBody"])
+        body["required"] = True
+        if op["operationId"] == "addSubscriberToSegment":
+            schema = body["content"]["application/json"]["schema"]
+            schema["required"] = ["segmentationLists"]
+            schema["properties"]["segmentationLists"]["minItems"] = 1
+
+
+def add_invalid_input_everywhere(doc: Document) -> None:
+    for _path, _method, op in operations(doc):
+        _add_response(
+            op,
+            "422",
+            _error_response(
+                "Unprocessable Entity: a parameter or header is not valid.",
+                "INVALID_INPUT",
+                '"x-developer-mode" must be a boolean',
+            ),
+        )
+
+
 def fix_custom_field_example(doc: Document) -> None:
     value = doc["components"]["schemas"]["CustomFields"]["items"]["properties"]["value"]
     if not isinstance(value.get("example"), str):
@@ -246,6 +271,20 @@ ADDITIONS = [
         "addition",
         "PUT takes a body like POST; the errors page's MISSING_BODY/INVALID_INPUT apply to it.",
         add_update_validation_errors,
+    ),
+    Step(
+        "bodies-required",
+        "addition",
+        "The errors page answers a missing body with MISSING_BODY and a missing field with "
+        "INVALID_INPUT; PUT and add-subscriber need one, and at least one list id.",
+        require_bodies,
+    ),
+    Step(
+        "invalid-input-everywhere",
+        "addition",
+        "INVALID_INPUT (422) also answers invalid parameters and headers (x-developer-mode), "
+        "which every operation takes; GET declared none.",
+        add_invalid_input_everywhere,
     ),
     Step(
         "request-id-required",

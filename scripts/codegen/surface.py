@@ -76,7 +76,8 @@ def surface(doc: Document) -> dict[str, Operation]:
         body = op.get("requestBody")
         if body:
             schema = body.get("content", {}).get("application/json", {}).get("schema", {})
-            entry.request = _fields(schema)
+            entry.request = {"(body)": Field("object", bool(body.get("required")))}
+            entry.request.update(_fields(schema))
         for status, response in op.get("responses", {}).items():
             schema = response.get("content", {}).get("application/json", {}).get("schema", {})
             entry.responses[str(status)] = _fields(schema)

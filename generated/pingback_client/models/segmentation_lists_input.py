@@ -6,8 +6,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="SegmentationListsInput")
 
 
@@ -16,30 +14,30 @@ class SegmentationListsInput:
     """Segmentation list IDs to add a subscriber to.
 
     Attributes:
-        segmentation_lists (list[str] | Unset): List of segmentation lists IDs. You can get the ID by calling our
-            support team. Example: ['ff37b0a8-de19-4f72-a7ed-0bd1cb73f29f', 'ff37b0a8-de19-4f72-a7ed-0bd1cb73f29f'].
+        segmentation_lists (list[str]): List of segmentation lists IDs. You can get the ID by calling our support team.
+            Example: ['ff37b0a8-de19-4f72-a7ed-0bd1cb73f29f', 'ff37b0a8-de19-4f72-a7ed-0bd1cb73f29f'].
     """
 
-    segmentation_lists: list[str] | Unset = UNSET
+    segmentation_lists: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        segmentation_lists: list[str] | Unset = UNSET
-        if not isinstance(self.segmentation_lists, Unset):
-            segmentation_lists = self.segmentation_lists
+        segmentation_lists = self.segmentation_lists
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if segmentation_lists is not UNSET:
-            field_dict["segmentationLists"] = segmentation_lists
+        field_dict.update(
+            {
+                "segmentationLists": segmentation_lists,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        segmentation_lists = cast(list[str], d.pop("segmentationLists", UNSET))
+        segmentation_lists = cast(list[str], d.pop("segmentationLists"))
 
         segmentation_lists_input = cls(
             segmentation_lists=segmentation_lists,

@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     email: str,
     *,
-    body: SegmentationListsInput | Unset = UNSET,
+    body: SegmentationListsInput,
     x_developer_mode: bool | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -29,8 +29,7 @@ def _get_kwargs(
         ),
     }
 
-    if not isinstance(body, Unset):
-        _kwargs["json"] = body.to_dict()
+    _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -97,7 +96,7 @@ def sync_detailed(
     email: str,
     *,
     client: AuthenticatedClient,
-    body: SegmentationListsInput | Unset = UNSET,
+    body: SegmentationListsInput,
     x_developer_mode: bool | Unset = UNSET,
 ) -> Response[Error | SegmentationMembershipList]:
     """Add a subscriber to segmentation lists
@@ -107,7 +106,7 @@ def sync_detailed(
     Args:
         email (str):
         x_developer_mode (bool | Unset):
-        body (SegmentationListsInput | Unset): Segmentation list IDs to add a subscriber to.
+        body (SegmentationListsInput): Segmentation list IDs to add a subscriber to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,7 +133,7 @@ def sync(
     email: str,
     *,
     client: AuthenticatedClient,
-    body: SegmentationListsInput | Unset = UNSET,
+    body: SegmentationListsInput,
     x_developer_mode: bool | Unset = UNSET,
 ) -> Error | SegmentationMembershipList | None:
     """Add a subscriber to segmentation lists
@@ -144,7 +143,7 @@ def sync(
     Args:
         email (str):
         x_developer_mode (bool | Unset):
-        body (SegmentationListsInput | Unset): Segmentation list IDs to add a subscriber to.
+        body (SegmentationListsInput): Segmentation list IDs to add a subscriber to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,7 +165,7 @@ async def asyncio_detailed(
     email: str,
     *,
     client: AuthenticatedClient,
-    body: SegmentationListsInput | Unset = UNSET,
+    body: SegmentationListsInput,
     x_developer_mode: bool | Unset = UNSET,
 ) -> Response[Error | SegmentationMembershipList]:
     """Add a subscriber to segmentation lists
@@ -176,7 +175,7 @@ async def asyncio_detailed(
     Args:
         email (str):
         x_developer_mode (bool | Unset):
-        body (SegmentationListsInput | Unset): Segmentation list IDs to add a subscriber to.
+        body (SegmentationListsInput): Segmentation list IDs to add a subscriber to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,7 +200,7 @@ async def asyncio(
     email: str,
     *,
     client: AuthenticatedClient,
-    body: SegmentationListsInput | Unset = UNSET,
+    body: SegmentationListsInput,
     x_developer_mode: bool | Unset = UNSET,
 ) -> Error | SegmentationMembershipList | None:
     """Add a subscriber to segmentation lists
@@ -211,7 +210,7 @@ async def asyncio(
     Args:
         email (str):
         x_developer_mode (bool | Unset):
-        body (SegmentationListsInput | Unset): Segmentation list IDs to add a subscriber to.
+        body (SegmentationListsInput): Segmentation list IDs to add a subscriber to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
