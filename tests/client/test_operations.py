@@ -81,9 +81,7 @@ def test_find_returns_none_when_missing(make_client: ClientFactory, api: respx.M
     api.get("/subscriber/nobody%40example.com").respond(
         404, json=bodies.error("SUBSCRIBER_NOT_FOUND", "Subscriber not found.")
     )
-    api.get("/subscriber/ana%40example.com").respond(
-        200, json=bodies.envelope(bodies.subscriber())
-    )
+    api.get("/subscriber/ana%40example.com").respond(200, json=bodies.envelope(bodies.subscriber()))
     pb = make_client()
     assert pb.subscribers.find("nobody@example.com") is None
     assert pb.subscribers.find("ana@example.com").email == "ana@example.com"
