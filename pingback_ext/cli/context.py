@@ -1,0 +1,37 @@
+"""What the global options say, and the client and printer they imply."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from pingback_ext.client import Pingback
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    api_key: str | None = None
+    base_url: str | None = None
+    developer_mode: bool | None = None
+    json_output: bool | None = None
+    debug: bool = False
+
+    @property
+    def as_json(self) -> bool:
+        return self.json_output if self.json_output is not None else not sys.stdout.isatty()
+
+    def client(self) -> Pingback:
+        if self.debug:
+            logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+            logging.getLogger("pingback").setLevel(logging.DEBUG)
+        return Pingback(
+            api_key=self.api_key, base_url=self.base_url, developer_mode=self.developer_mode
+        )
+
+
+def options(ctx: typer.Context) -> GlobalOptions:
+    found = ctx.find_root().obj
+    return found if isinstance(found, GlobalOptions) else GlobalOptions()
