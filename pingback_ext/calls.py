@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pingback_client.api.segmentations import (
@@ -23,6 +24,9 @@ from pingback_ext.settings import Settings, _timeout
 logger = logging.getLogger("pingback")
 
 CREATE = Operation("createSubscriber", create_subscriber, results.subscriber, idempotent=False)
+#: Inside an upsert a create may be retried after any transient failure: if an earlier attempt
+#: landed, the retry meets 409 and the upsert goes on to read or update the subscriber.
+CREATE_OR_CONFLICT = replace(CREATE, idempotent=True)
 GET = Operation("getSubscriber", get_subscriber, results.subscriber, idempotent=True)
 UPDATE = Operation("updateSubscriber", update_subscriber, results.subscriber, idempotent=True)
 ADD = Operation(
@@ -54,13 +58,7 @@ class Calls:
         if options.get("timeout") is not None:
             settings = settings.but(timeout=_timeout(options["timeout"]))
         if options.get("max_retries") is not None:
-            policy = RetryPolicy(
-                max_retries=int(options["max_retries"]),
-                budget=policy.budget,
-                base_delay=policy.base_delay,
-                max_delay=policy.max_delay,
-                rng=policy.rng,
-            )
+            policy = policy.with_max_retries(options["max_retries"])
         return request_plan(settings, operation, arguments, policy)
 
     # -- subscribers
@@ -97,14 +95,30 @@ class Calls:
         fields = {**options, "status": SubscriberStatus.UNSUBSCRIBED_SUBSCRIBER}
         return (yield from self.update(email, fields))
 
+    def create_if_absent(
+        self, email: str, fields: Mapping[str, Any]
+    ) -> Plan[results.Subscriber | None]:
+        """Create; None when the subscriber exists (409), even after our own retry landed.
+
+        Unlike `create`, a 409 is never resolved by reading back: the caller goes on to compare
+        or update, so a retry meeting a subscriber that existed before cannot hide an update.
+        """
+        body = bodies.create_body(path_segment("email", email), fields)
+        try:
+            created: results.Subscriber = yield from self._request(
+                CREATE_OR_CONFLICT, {"body": body}, fields
+            )
+        except SubscriberAlreadyExists:
+            return None
+        return created
+
     def upsert(
         self, email: str, fields: Mapping[str, Any]
     ) -> Plan[tuple[results.Subscriber, bool]]:
         """Create; on 409 update what PUT can change and add any segmentation lists."""
-        try:
-            return (yield from self.create(email, fields)), True
-        except SubscriberAlreadyExists:
-            pass
+        created = yield from self.create_if_absent(email, fields)
+        if created is not None:
+            return created, True
         options = {k: v for k, v in fields.items() if k in bodies.OPTION_NAMES}
         changes = {k: v for k, v in fields.items() if k in bodies.UPDATE_NAMES and v is not None}
         if fields.get("custom_fields"):

@@ -11,6 +11,8 @@ import httpx
 
 from pingback_ext.calls import Calls
 from pingback_ext.engine import Acquire, Action, Pacer, Pause, Plan, Send, Sleep
+from pingback_ext.errors import ConfigurationError
+from pingback_ext.ratelimit import DEFAULT_BURST, DEFAULT_RATE, LocalPacer, RedisPacer
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import APIKey, Settings, resolve
@@ -31,7 +33,11 @@ class _ClientBase:
         developer_mode: bool | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int | None,
+        retry_budget: float | None,
+        rate_limit: float | None,
+        burst: int,
         pacer: Pacer | None,
+        redis_url: str | None,
         settings: Settings | None = None,
     ) -> None:
         self._settings = settings or resolve(
@@ -40,8 +46,10 @@ class _ClientBase:
             developer_mode=developer_mode,
             timeout=timeout,
             max_retries=max_retries,
+            retry_budget=retry_budget,
         )
-        self._pacer = pacer
+        self._owns_pacer = pacer is None and redis_url is not None
+        self._pacer = _choose_pacer(self._settings.api_key, rate_limit, burst, pacer, redis_url)
         policy = RetryPolicy(
             max_retries=self._settings.max_retries, budget=self._settings.retry_budget
         )
@@ -65,6 +73,15 @@ class _ClientBase:
             updates["timeout"] = httpx.Timeout(updates["timeout"])
         return self._settings.but(**updates)
 
+    @property
+    def pacer(self) -> Pacer | None:
+        """What paces this client's requests (None when pacing is off)."""
+        return self._pacer
+
+    def _close_pacer(self) -> None:
+        if self._owns_pacer and isinstance(self._pacer, RedisPacer):
+            self._pacer.close()
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, "
@@ -72,11 +89,38 @@ class _ClientBase:
         )
 
 
+def _choose_pacer(
+    api_key: APIKey,
+    rate_limit: float | None,
+    burst: int,
+    pacer: Pacer | None,
+    redis_url: str | None,
+) -> Pacer | None:
+    """pacer= wins; rate_limit None/0 turns pacing off; redis_url shares it across processes."""
+    if pacer is not None:
+        if redis_url is not None:
+            raise ConfigurationError("pass pacer= or redis_url=, not both")
+        return pacer
+    if rate_limit is None or rate_limit == 0:
+        if redis_url is not None:
+            raise ConfigurationError("redis_url= needs pacing on; rate_limit is None or 0")
+        return None
+    if redis_url is not None:
+        return RedisPacer(redis_url, api_key=api_key, rate=rate_limit, burst=burst)
+    return LocalPacer.for_key(api_key, rate_limit, burst)
+
+
 class Pingback(_ClientBase):
     """The Pingback API, blocking. Use as a context manager, or call close().
 
     pb = Pingback(api_key="…", developer_mode=True)
     sub = pb.subscribers.create("ana@example.com", name="Ana")
+
+    Requests are paced to Pingback's limit (`rate_limit=5.0` per second, `burst=2`), shared by
+    every client of this process using the same key; `rate_limit=None` turns pacing off,
+    `redis_url=` shares the budget across processes, `pacer=` brings your own
+    (see pingback_ext.ratelimit). Retries: `max_retries` per client or per call, and
+    `retry_budget` seconds per call (see pingback_ext.retries).
     """
 
     def __init__(
@@ -87,8 +131,12 @@ class Pingback(_ClientBase):
         developer_mode: bool | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        http_client: httpx.Client | None = None,
+        retry_budget: float | None = None,
+        rate_limit: float | None = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
+        redis_url: str | None = None,
+        http_client: httpx.Client | None = None,
         _settings: Settings | None = None,
     ) -> None:
         super().__init__(
@@ -97,7 +145,11 @@ class Pingback(_ClientBase):
             developer_mode=developer_mode,
             timeout=timeout,
             max_retries=max_retries,
+            retry_budget=retry_budget,
+            rate_limit=rate_limit,
+            burst=burst,
             pacer=pacer,
+            redis_url=redis_url,
             settings=_settings,
         )
         self._owns_http = http_client is None
@@ -116,7 +168,9 @@ class Pingback(_ClientBase):
         settings = self._changed(
             developer_mode=developer_mode, timeout=timeout, max_retries=max_retries
         )
-        return Pingback(http_client=self._http, pacer=self._pacer, _settings=settings)
+        return Pingback(
+            http_client=self._http, pacer=self._pacer, rate_limit=None, _settings=settings
+        )
 
     def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
@@ -151,6 +205,7 @@ class Pingback(_ClientBase):
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
+        self._close_pacer()
 
     def __enter__(self) -> Self:
         return self
@@ -175,8 +230,12 @@ class AsyncPingback(_ClientBase):
         developer_mode: bool | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        retry_budget: float | None = None,
+        rate_limit: float | None = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
+        redis_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
         _settings: Settings | None = None,
     ) -> None:
         super().__init__(
@@ -185,7 +244,11 @@ class AsyncPingback(_ClientBase):
             developer_mode=developer_mode,
             timeout=timeout,
             max_retries=max_retries,
+            retry_budget=retry_budget,
+            rate_limit=rate_limit,
+            burst=burst,
             pacer=pacer,
+            redis_url=redis_url,
             settings=_settings,
         )
         self._owns_http = http_client is None
@@ -204,7 +267,9 @@ class AsyncPingback(_ClientBase):
         settings = self._changed(
             developer_mode=developer_mode, timeout=timeout, max_retries=max_retries
         )
-        return AsyncPingback(http_client=self._http, pacer=self._pacer, _settings=settings)
+        return AsyncPingback(
+            http_client=self._http, pacer=self._pacer, rate_limit=None, _settings=settings
+        )
 
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
@@ -239,6 +304,7 @@ class AsyncPingback(_ClientBase):
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+        self._close_pacer()
 
     async def __aenter__(self) -> Self:
         return self

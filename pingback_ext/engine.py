@@ -229,13 +229,20 @@ def request_plan(
     policy: RetryPolicy,
     clock: Callable[[], float] = time.monotonic,
 ) -> Plan[Any]:
-    """Send the call, retrying as the policy allows; return its typed result."""
+    """Send the call, retrying as the policy allows; return its typed result.
+
+    The policy's time budget counts time spent failing and backing off, not the time queued
+    behind the rate limiter before the first attempt (it grows with the callers sharing a key).
+    """
     send = build_send(settings, operation, arguments)
     where = f"{send.method} {send.url}"
     started = clock()
+    queued = 0.0
     for attempt in itertools.count(1):
         yield Acquire()
         sent_at = clock()
+        if attempt == 1:
+            queued = sent_at - started
         outcome = yield send
         try:
             return settle(operation, outcome, where, (clock() - sent_at) * 1000)
@@ -244,8 +251,9 @@ def request_plan(
         failure.attempts = attempt
         if isinstance(failure, RateLimited) and failure.retry_after:
             yield Pause(failure.retry_after)
+        elapsed = clock() - started - queued
         delay = policy.next_delay(
-            failure, idempotent=operation.idempotent, retry=attempt, elapsed=clock() - started
+            failure, idempotent=operation.idempotent, retry=attempt, elapsed=elapsed
         )
         if delay is None:
             raise failure

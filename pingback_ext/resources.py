@@ -6,10 +6,19 @@ for `Pingback`, awaited for `AsyncPingback`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Unpack
 
 from pingback_ext.bodies import CreateFields, RequestOptions, UpdateFields
+from pingback_ext.bulk import (
+    BULK_MAX_RETRIES,
+    BulkReport,
+    BulkRun,
+    ProgressCallback,
+    run_blocking,
+    run_concurrently,
+)
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
 
 if TYPE_CHECKING:
@@ -45,6 +54,31 @@ class Subscribers:
     def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
         """Set status unsubscribed_subscriber (the subscriber opts out of email)."""
         return self._client._run(self._client._calls.unsubscribe(email, options))
+
+    def bulk_upsert(
+        self,
+        records: Iterable[object],
+        *,
+        segmentation_lists: Sequence[str] | str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_retries: int | None = BULK_MAX_RETRIES,
+    ) -> BulkReport:
+        """Upsert every record (dicts or models), one at a time; see pingback_ext.bulk.
+
+        `segmentation_lists` are added to every record's own; with `journal=PATH` a killed
+        run continues where it stopped. `on_progress(outcome, report)` follows each record.
+        """
+        run = BulkRun(
+            self._client._calls,
+            self._client.settings,
+            records,
+            segmentation_lists=segmentation_lists,
+            journal=journal,
+            on_progress=on_progress,
+            max_retries=max_retries,
+        )
+        return run_blocking(run, self._client._run)
 
 
 class Segmentations:
@@ -95,6 +129,27 @@ class AsyncSubscribers:
     async def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
         """Set status unsubscribed_subscriber (the subscriber opts out of email)."""
         return await self._client._run(self._client._calls.unsubscribe(email, options))
+
+    async def bulk_upsert(
+        self,
+        records: Iterable[object],
+        *,
+        segmentation_lists: Sequence[str] | str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_retries: int | None = BULK_MAX_RETRIES,
+    ) -> BulkReport:
+        """Upsert every record with at most two requests in flight; see Subscribers.bulk_upsert."""
+        run = BulkRun(
+            self._client._calls,
+            self._client.settings,
+            records,
+            segmentation_lists=segmentation_lists,
+            journal=journal,
+            on_progress=on_progress,
+            max_retries=max_retries,
+        )
+        return await run_concurrently(run, self._client._run)
 
 
 class AsyncSegmentations:

@@ -11,11 +11,17 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
-from pingback_ext.errors import APIError, RateLimited, ServerError, TransportError
+from pingback_ext.errors import (
+    APIError,
+    InvalidRequestError,
+    RateLimited,
+    ServerError,
+    TransportError,
+)
 
 #: Transport failures that happen before a single byte of the request is sent.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -48,6 +54,12 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def with_max_retries(self, max_retries: object) -> RetryPolicy:
+        """This policy with another retry count (a per-call `max_retries=`), checked."""
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidRequestError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        return replace(self, max_retries=max_retries)
 
     def retryable(self, outcome: APIError | TransportError, *, idempotent: bool) -> bool:
         if isinstance(outcome, RateLimited):

@@ -1,0 +1,303 @@
+"""Client-side pacing: run at Pingback's limit (5 requests/s, burst 2) without meeting a 429.
+
+Every request first waits for its API key's pacer. Pacers that share a key share one budget:
+all clients of a process (`LocalPacer`, the default), or every process and machine that
+reaches one Redis (`RedisPacer`). After a 429, `pause(seconds)` holds back every caller
+sharing the budget, not only the one that was answered.
+
+The admission decision is pyrate-limiter's GCRA (a token bucket kept as one timestamp), applied
+atomically by its state stores: `InMemoryStateStore` (a lock) or `RedisStateStore` (a Lua
+script). We call the store directly instead of going through `pyrate_limiter.Limiter`, because
+the wait has to honour a shared pause the library knows nothing about, and Limiter's blocking
+loop adds a 50 ms buffer to every wait and advances the item's timestamp by what it slept
+instead of reading the clock.
+
+Safety margin. The server's bucket sees a request when it arrives, not when we admitted it,
+and arrival delays vary by a few milliseconds. Two requests admitted back to back from a full
+bucket followed by a third exactly one interval after the first trip the server's bucket if the
+second arrives a little later than the third. So a pacer spends slightly more than it is owed:
+each request costs `1/rate * (1 + RATE_MARGIN)` and the burst tolerance is `BURST_GAP` shorter,
+which is ~1-2% below the ceiling over a run and absorbs `BURST_GAP` of arrival jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pyrate_limiter import GCRA, InMemoryStateStore, Rate, RedisStateStore, StateStore
+
+from pingback_ext.errors import ConfigurationError, PingbackError
+from pingback_ext.settings import APIKey
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+try:
+    from redis.exceptions import RedisError as _RedisError
+except ImportError:  # pragma: no cover - redis is an optional extra
+    _RedisError = OSError  # type: ignore[assignment,misc]
+
+#: What a Redis round trip raises when the server is unreachable or refuses.
+_REDIS_ERRORS = (_RedisError, OSError)
+
+DEFAULT_RATE = 5.0
+DEFAULT_BURST = 2
+#: Each request costs this much more than 1/rate: the steady pace is 1% under the limit.
+RATE_MARGIN = 0.01
+#: The second request of a burst waits at least this long after the first (seconds).
+BURST_GAP = 0.025
+
+_ALGORITHM = GCRA()
+#: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
+#: request weighs as many units as the milliseconds it costs (see `_Budget`).
+_MS_UNITS = 1000
+
+
+class RateLimiterError(PingbackError):
+    """The shared rate limiter could not be reached (for example, Redis is down)."""
+
+
+class _Budget:
+    """The GCRA parameters for `rate` requests/s with bursts of `burst`, margins included."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
+            raise ConfigurationError(f"rate_limit must be a positive number, got {rate!r}")
+        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+            raise ConfigurationError(f"burst must be an integer >= 1, got {burst!r}")
+        self.rate = float(rate)
+        self.burst = burst
+        self.cost_ms = max(1, math.ceil(1000.0 / rate * (1 + RATE_MARGIN)))
+        tolerance = max(self.cost_ms, burst * self.cost_ms - round(BURST_GAP * 1000))
+        self.rates = [Rate(_MS_UNITS, 1000, burst=tolerance)]
+
+    def __repr__(self) -> str:
+        return f"{self.rate:g}/s, burst {self.burst}"
+
+
+class _PacerBase:
+    """The wait loop both pacers share; subclasses say where the budget and the pause live."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        async_sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self._budget = _Budget(rate, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+
+    @property
+    def rate(self) -> float:
+        return self._budget.rate
+
+    @property
+    def burst(self) -> int:
+        return self._budget.burst
+
+    # -- what subclasses provide
+
+    def _check(self, now_ms: int) -> int:
+        """Spend one request's cost at `now_ms` if the budget allows; else ms until it does."""
+        raise NotImplementedError
+
+    def _paused_until(self) -> float:
+        """Clock time before which nobody sharing this budget may send."""
+        raise NotImplementedError
+
+    def _extend_pause(self, until: float) -> None:
+        raise NotImplementedError
+
+    # -- the loop
+
+    def _wait(self) -> float:
+        """Seconds to wait before trying again; 0 when a request may go now (and was counted)."""
+        now = self._clock()
+        held = self._paused_until() - now
+        if held > 0:
+            return held
+        return self._check(math.floor(now * 1000)) / 1000
+
+    def acquire(self) -> None:
+        """Block until a request may be sent."""
+        while (wait := self._wait()) > 0:
+            self._sleep(wait)
+
+    async def acquire_async(self) -> None:
+        """Wait (without blocking the event loop) until a request may be sent."""
+        while (wait := await self._wait_async()) > 0:
+            await self._async_sleep(wait)
+
+    async def _wait_async(self) -> float:
+        return self._wait()
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every caller sharing this budget for `seconds` (a 429's Retry-After)."""
+        if seconds > 0:
+            self._extend_pause(self._clock() + seconds)
+
+
+class _LocalState:
+    """One API key's budget and pause inside this process."""
+
+    def __init__(self) -> None:
+        self.store: StateStore = InMemoryStateStore()
+        self.lock = threading.Lock()
+        self.paused_until = float("-inf")
+
+
+class LocalPacer(_PacerBase):
+    """Pacing inside one process; safe across threads and asyncio tasks.
+
+    `LocalPacer.for_key(api_key)` is the default every client uses: one budget per API key per
+    process. A pacer built directly has a budget of its own (and may take a fake clock).
+    """
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        _state: _LocalState | None = None,
+    ) -> None:
+        super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
+        self._state = _state or _LocalState()
+
+    @classmethod
+    def for_key(
+        cls, api_key: APIKey, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST
+    ) -> LocalPacer:
+        """A pacer sharing its budget with every other `for_key` pacer of this key."""
+        with _REGISTRY_LOCK:
+            state = _REGISTRY.setdefault(api_key.fingerprint, _LocalState())
+        return cls(rate, burst, _state=state)
+
+    def _check(self, now_ms: int) -> int:
+        budget = self._budget
+        decision: Any = self._state.store.check(_ALGORITHM, budget.rates, now_ms, budget.cost_ms)
+        return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
+
+    def _paused_until(self) -> float:
+        return self._state.paused_until
+
+    def _extend_pause(self, until: float) -> None:
+        with self._state.lock:
+            self._state.paused_until = max(self._state.paused_until, until)
+
+    def __repr__(self) -> str:
+        return f"LocalPacer({self._budget!r})"
+
+
+#: API key fingerprint -> its in-process budget. Entries are kept for the life of the process:
+#: the server remembers a burst after the client that made it is gone.
+_REGISTRY: dict[str, _LocalState] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+_PAUSE_LUA = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local until_ms = tonumber(ARGV[1])
+if until_ms > current then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 0
+"""
+
+
+class RedisPacer(_PacerBase):
+    """Pacing shared by every process (and machine) that uses one Redis and one API key.
+
+    Times are wall-clock (machines sharing a budget need synchronised clocks, as NTP gives).
+    Redis keys are `{prefix}{fingerprint}` (the budget) and `{prefix}{fingerprint}:pause`; the
+    API key itself is never stored.
+
+        pacer = RedisPacer("redis://127.0.0.1:6379/0", api_key=key)
+        Pingback(api_key=key, pacer=pacer)  # or Pingback(api_key=key, redis_url=...)
+    """
+
+    def __init__(
+        self,
+        redis: str | Redis,
+        *,
+        api_key: APIKey | str,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        prefix: str = "pingback:ratelimit:",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
+        self._redis = _connect(redis)
+        key = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
+        self._bucket_key = f"{prefix}{key.fingerprint}"
+        self._pause_key = f"{self._bucket_key}:pause"
+        self._store: StateStore = RedisStateStore(self._redis, self._bucket_key)
+        self._pause_script: Any = self._redis.register_script(_PAUSE_LUA)
+
+    def _check(self, now_ms: int) -> int:
+        try:
+            decision: Any = self._store.check(
+                _ALGORITHM, self._budget.rates, now_ms, self._budget.cost_ms
+            )
+        except _REDIS_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
+
+    def _paused_until(self) -> float:
+        try:
+            value = self._redis.get(self._pause_key)
+        except _REDIS_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        return float("-inf") if value is None else int(value) / 1000
+
+    def _extend_pause(self, until: float) -> None:
+        until_ms = math.ceil(until * 1000)
+        ttl_ms = max(1, until_ms - math.floor(self._clock() * 1000)) + 1000
+        try:
+            self._pause_script(keys=[self._pause_key], args=[until_ms, ttl_ms])
+        except _REDIS_ERRORS as exc:
+            raise _unavailable(exc) from exc
+
+    async def _wait_async(self) -> float:
+        # A blocking Redis round trip must not stall the event loop; at 5 requests/s the
+        # thread hop costs nothing that matters.
+        return await asyncio.to_thread(self._wait)
+
+    def close(self) -> None:
+        self._redis.close()
+
+    def __repr__(self) -> str:
+        return f"RedisPacer({self._budget!r}, key={self._bucket_key!r})"
+
+
+def _connect(redis: str | Redis) -> Redis:
+    if not isinstance(redis, str):
+        return redis
+    try:
+        import redis as redis_lib
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigurationError(
+            "redis_url needs the redis package: pip install 'pingback-toolkit[redis]'"
+        ) from None
+    try:
+        return redis_lib.Redis.from_url(redis)
+    except ValueError as exc:
+        raise ConfigurationError(f"redis_url is not a valid Redis URL: {exc}") from None
+
+
+def _unavailable(exc: Exception) -> RateLimiterError:
+    return RateLimiterError(f"the shared rate limiter is unavailable: {type(exc).__name__}: {exc}")
