@@ -1,0 +1,14 @@
+"""Every operation, with generated positive and negative requests, against every check."""
+
+from __future__ import annotations
+
+from contract_tests.server import harness
+
+RUNTIME = harness.runtime()
+schema = RUNTIME.schema
+
+
+@schema.parametrize()
+@harness.hypothesis_settings(RUNTIME.target, RUNTIME.target.max_examples)
+def test_operation(case, contract: harness.Runtime) -> None:  # type: ignore[no-untyped-def]
+    contract.call_and_check(case)

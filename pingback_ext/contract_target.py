@@ -1,0 +1,225 @@
+"""What the contract suite tests: a Pingback server, how to reach it, and how hard to push it.
+
+A *target* is a base URL, an API key, the segmentation list ids known to exist there, and the
+run's knobs. No base URL means the embedded mock, started on loopback by the suite itself.
+Loopback hosts are *local* (stateful and read-after-write checks on, no pacing); any other
+host is *live*: developer mode is forced on every request (there is deliberately no way to
+turn it off), requests are paced to Pingback's 5/s with bursts of 2, and checks that need
+real state are off unless `stateful=True` (developer-mode data is fake).
+
+The suite (contract_tests/server) reads a target from the `pingback-contract` pytest plugin
+that `pingback contract` registers, or else from PINGBACK_CONTRACT_* environment variables
+(see `ContractTarget.from_env`), so `pytest contract_tests/server` works on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from pingback_ext.errors import ConfigurationError
+from pingback_ext.settings import APIKey, check_base_url, is_loopback, parse_bool
+
+#: Pingback's documented limit, used to pace live targets.
+LIVE_RATE_PER_SECOND = 5.0
+LIVE_BURST = 2
+DEFAULT_MAX_EXAMPLES = 25
+#: Embedded mock credentials are made up per run; these list ids are seeded into it.
+EMBEDDED_SEGMENTATION_LISTS = ("contract-list-a", "contract-list-b")
+#: Where `pingback contract` finds the suite when the package is not run from a checkout.
+SUITE_ENV = "PINGBACK_CONTRACT_SUITE"
+_REPO_SUITE = Path(__file__).resolve().parents[1] / "contract_tests" / "server"
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*s(?:ec(?:ond)?)?)?\s*$")
+
+
+def parse_rate(text: str) -> float:
+    """'5/s' or '5' -> 5.0 requests per second; anything else is a ConfigurationError."""
+    found = _RATE.match(text)
+    if found is None or float(found.group(1)) <= 0:
+        raise ConfigurationError(
+            f"rate limit must look like '5/s' (positive, per second): {text!r}"
+        )
+    return float(found.group(1))
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Client-side token bucket: `rate` requests per second, `burst` at once."""
+
+    rate: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0:
+            raise ConfigurationError(f"rate must be positive, got {self.rate}")
+        if self.burst < 1:
+            raise ConfigurationError(f"burst must be >= 1, got {self.burst}")
+
+    def describe(self) -> str:
+        return f"{self.rate:g}/s, burst {self.burst}"
+
+
+@dataclass(frozen=True)
+class ContractTarget:
+    """A resolved target; build it with `ContractTarget.resolve` so the rules above hold."""
+
+    base_url: str | None
+    api_key: APIKey | None
+    segmentation_lists: tuple[str, ...]
+    developer_mode: bool
+    is_local: bool
+    stateful: bool
+    pacing: Pacing | None
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int = 0
+    report_dir: Path | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def embedded(self) -> bool:
+        """True when the suite starts its own mock."""
+        return self.base_url is None
+
+    @property
+    def host(self) -> str:
+        return "embedded mock" if self.base_url is None else httpx.URL(self.base_url).host
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        segmentation_lists: Sequence[str] = (),
+        developer_mode: bool | None = None,
+        stateful: bool | None = None,
+        rate_limit: str | None = None,
+        burst: int | None = None,
+        max_examples: int = DEFAULT_MAX_EXAMPLES,
+        seed: int = 0,
+        report_dir: Path | None = None,
+    ) -> ContractTarget:
+        """Apply the local/live rules; raises ConfigurationError naming the bad setting."""
+        if max_examples < 1:
+            raise ConfigurationError(f"max examples must be >= 1, got {max_examples}")
+        lists = tuple(dict.fromkeys(item.strip() for item in segmentation_lists))
+        if any(not item for item in lists):
+            raise ConfigurationError("segmentation list ids must not be empty")
+        if burst is not None and rate_limit is None:
+            raise ConfigurationError("--burst needs --rate-limit")
+        notes: list[str] = []
+        if base_url is None:
+            if api_key is not None:
+                raise ConfigurationError(
+                    "an API key needs a base URL (the embedded mock makes its own)"
+                )
+            local, key = True, None
+            lists = lists or EMBEDDED_SEGMENTATION_LISTS
+        else:
+            base_url = check_base_url(base_url)
+            if not api_key or not api_key.strip():
+                raise ConfigurationError(
+                    "a base URL needs an API key (--api-key or PINGBACK_CONTRACT_API_KEY)"
+                )
+            local, key = is_loopback(httpx.URL(base_url).host), APIKey(api_key)
+        if local:
+            pacing = None if rate_limit is None else Pacing(parse_rate(rate_limit), burst or 1)
+            dev = bool(developer_mode)
+            stateful_on = True if stateful is None else stateful
+        else:
+            if developer_mode is False:
+                raise ConfigurationError("developer mode cannot be turned off for a live target")
+            rate = LIVE_RATE_PER_SECOND if rate_limit is None else parse_rate(rate_limit)
+            pacing = Pacing(rate, LIVE_BURST if burst is None else burst)
+            dev = True
+            stateful_on = bool(stateful)
+            if not stateful_on:
+                notes.append(
+                    "live target: read-after-write and stateful checks are off "
+                    "(developer-mode data is fake); --stateful turns them on"
+                )
+        if not lists:
+            notes.append("no --segmentation-list given: membership checks are skipped")
+        return cls(
+            base_url=base_url,
+            api_key=key,
+            segmentation_lists=lists,
+            developer_mode=dev,
+            is_local=local,
+            stateful=stateful_on,
+            pacing=pacing,
+            max_examples=max_examples,
+            seed=seed,
+            report_dir=report_dir,
+            notes=tuple(notes),
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ContractTarget:
+        """PINGBACK_CONTRACT_{BASE_URL, API_KEY, SEGMENTATION_LISTS (comma-separated),
+        DEVELOPER_MODE, STATEFUL, RATE_LIMIT, BURST, MAX_EXAMPLES, SEED, REPORT_DIR}."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(f"PINGBACK_CONTRACT_{name}", "").strip()
+            return value or None
+
+        def flag(name: str) -> bool | None:
+            value = get(name)
+            return None if value is None else parse_bool(f"PINGBACK_CONTRACT_{name}", value)
+
+        def number(name: str, default: int) -> int:
+            value = get(name)
+            if value is None:
+                return default
+            try:
+                return int(value)
+            except ValueError:
+                raise ConfigurationError(f"PINGBACK_CONTRACT_{name} must be an integer") from None
+
+        lists = get("SEGMENTATION_LISTS")
+        burst = get("BURST")
+        report_dir = get("REPORT_DIR")
+        return cls.resolve(
+            base_url=get("BASE_URL"),
+            api_key=get("API_KEY"),
+            segmentation_lists=lists.split(",") if lists else (),
+            developer_mode=flag("DEVELOPER_MODE"),
+            stateful=flag("STATEFUL"),
+            rate_limit=get("RATE_LIMIT"),
+            burst=None if burst is None else number("BURST", 0),
+            max_examples=number("MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES),
+            seed=number("SEED", 0),
+            report_dir=Path(report_dir) if report_dir else None,
+        )
+
+    def describe(self) -> list[str]:
+        """Human-readable lines for the summary header (never the key)."""
+        kind = "local" if self.is_local else "live"
+        lines = [
+            f"target: {self.base_url or 'embedded mock on 127.0.0.1'} ({kind})",
+            f"developer mode: {'on' if self.developer_mode else 'off'}",
+            f"stateful and read-after-write checks: {'on' if self.stateful else 'off'}",
+            f"pacing: {self.pacing.describe() if self.pacing else 'none'}",
+            f"segmentation lists: {', '.join(self.segmentation_lists) or '(none)'}",
+            f"max examples per operation: {self.max_examples}, seed {self.seed}",
+        ]
+        return lines + [f"note: {note}" for note in self.notes]
+
+
+def suite_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The server suite: $PINGBACK_CONTRACT_SUITE, else contract_tests/server in this checkout."""
+    env = os.environ if environ is None else environ
+    configured = env.get(SUITE_ENV)
+    path = Path(configured) if configured else _REPO_SUITE
+    if not (path / "conftest.py").is_file():
+        raise ConfigurationError(
+            f"contract suite not found at {path}; run from a checkout of the repository "
+            f"or set {SUITE_ENV} to its contract_tests/server folder"
+        )
+    return path
