@@ -73,7 +73,7 @@ def _root(
     )
 
 
-SUBCOMMAND_MODULES = ("subscriber", "segment", "mock")
+SUBCOMMAND_MODULES = ("subscriber", "segment", "mock", "contract")
 
 
 def _register() -> None:
