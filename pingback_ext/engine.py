@@ -259,13 +259,13 @@ def request_plan(
             raise failure
         logger.info(
             "%s: retrying in %.2fs (retry %d of %d) after %s",
-            where, delay, attempt, policy.max_retries, _reason(failure),
+            where, delay, attempt, policy.max_retries, _reason(failure, where),
         )  # fmt: skip
         yield Sleep(delay)
     raise AssertionError("unreachable")
 
 
-def _reason(failure: APIError | TransportError) -> str:
+def _reason(failure: APIError | TransportError, where: str) -> str:
     if isinstance(failure, APIError):
         return f"{failure.status_code} {failure.error_code or ''}".strip()
-    return type(failure).__name__
+    return f"{type(failure).__name__} ({str(failure).removeprefix(where + ': ')})"
