@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -172,6 +173,9 @@ class Pingback(_ClientBase):
             http_client=self._http, pacer=self._pacer, rate_limit=None, _settings=settings
         )
 
+    #: How retry backoff waits (tests replace it to run retries without sleeping).
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+
     def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
             request = self._http.build_request(
@@ -186,7 +190,7 @@ class Pingback(_ClientBase):
             except httpx.TransportError as exc:
                 return exc
         if isinstance(action, Sleep):
-            time.sleep(action.seconds)
+            self._sleep(action.seconds)
         elif isinstance(action, Acquire) and self._pacer is not None:
             self._pacer.acquire()
         elif isinstance(action, Pause) and self._pacer is not None:
@@ -271,6 +275,9 @@ class AsyncPingback(_ClientBase):
             http_client=self._http, pacer=self._pacer, rate_limit=None, _settings=settings
         )
 
+    #: How retry backoff waits (tests replace it to run retries without sleeping).
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
             request = self._http.build_request(
@@ -285,7 +292,7 @@ class AsyncPingback(_ClientBase):
             except httpx.TransportError as exc:
                 return exc
         if isinstance(action, Sleep):
-            await asyncio.sleep(action.seconds)
+            await self._sleep(action.seconds)
         elif isinstance(action, Acquire) and self._pacer is not None:
             await self._pacer.acquire_async()
         elif isinstance(action, Pause) and self._pacer is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pingback_ext import AsyncPingback, Pingback
 from pingback_ext.mock import RunningMock, serve_mock
 
 LISTS = ("list-a", "list-b")
@@ -37,6 +38,19 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The clients' retry waits recorded instead of slept (pacers still keep real time)."""
+    slept: list[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(Pingback, "_sleep", staticmethod(slept.append))
+    monkeypatch.setattr(AsyncPingback, "_sleep", staticmethod(async_sleep))
+    return slept
 
 
 @pytest.fixture

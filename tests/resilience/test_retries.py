@@ -205,19 +205,6 @@ def test_the_budget_counts_failures_not_time_queued_for_the_limiter(clock: FakeC
 
 
 @pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The clients' Sleep actions recorded instead of slept."""
-    slept: list[float] = []
-
-    async def async_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr("pingback_ext.client.time.sleep", slept.append)
-    monkeypatch.setattr("pingback_ext.client.asyncio.sleep", async_sleep)
-    return slept
-
-
-@pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
         yield router
