@@ -1,0 +1,45 @@
+"""A bulk upsert run as its own process, for the kill-and-resume test.
+
+Usage: python -m tests.resilience.bulk_worker BASE_URL API_KEY JOURNAL COUNT REPORT_PATH
+Prints one line per finished record (so the test knows when to kill it) and writes the
+report's counts as JSON at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from pingback_ext import Pingback
+from pingback_ext.bulk import BulkReport, RecordOutcome
+
+
+def main() -> None:
+    base_url, api_key, journal, count, report_path = sys.argv[1:6]
+    records = (
+        {"email": f"resume{i}@example.com", "name": f"R {i}", "segmentationLists": ["list-a"]}
+        for i in range(int(count))
+    )
+
+    def progress(outcome: RecordOutcome, report: BulkReport) -> None:
+        print(f"{report.total} {outcome.action}", flush=True)
+
+    with Pingback(api_key=api_key, base_url=base_url, rate_limit=None) as pb:
+        report = pb.subscribers.bulk_upsert(records, journal=journal, on_progress=progress)
+    with open(report_path, "w", encoding="utf-8") as out:
+        json.dump(
+            {
+                "total": report.total,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "failed": len(report.failed),
+                "resumed": report.resumed,
+                "emails": [o.email for o in report.outcomes],
+            },
+            out,
+        )
+
+
+if __name__ == "__main__":
+    main()
