@@ -49,6 +49,15 @@ def _root(
             show_envvar=True,
         ),
     ] = None,
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            envvar="PINGBACK_RATE_LIMIT",
+            help="Requests per second to pace to (Pingback allows 5); 0 turns pacing off.",
+            show_envvar=True,
+            min=0,
+        ),
+    ] = 5.0,
     json_output: Annotated[
         bool | None,
         typer.Option(
@@ -68,6 +77,7 @@ def _root(
         api_key=api_key,
         base_url=base_url,
         developer_mode=developer_mode,
+        rate_limit=rate_limit,
         json_output=json_output,
         debug=debug,
     )

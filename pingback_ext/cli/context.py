@@ -16,6 +16,7 @@ class GlobalOptions:
     api_key: str | None = None
     base_url: str | None = None
     developer_mode: bool | None = None
+    rate_limit: float = 5.0
     json_output: bool | None = None
     debug: bool = False
 
@@ -28,7 +29,10 @@ class GlobalOptions:
             logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
             logging.getLogger("pingback").setLevel(logging.DEBUG)
         return Pingback(
-            api_key=self.api_key, base_url=self.base_url, developer_mode=self.developer_mode
+            api_key=self.api_key,
+            base_url=self.base_url,
+            developer_mode=self.developer_mode,
+            rate_limit=self.rate_limit or None,
         )
 
 

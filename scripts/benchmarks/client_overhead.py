@@ -63,7 +63,12 @@ def main() -> None:
             transport=transport, base_url=BASE_URL, headers={"x-api-key": "key"}, timeout=30
         )
     )
-    ext = Pingback(api_key="key", http_client=httpx.Client(transport=transport), max_retries=0)
+    ext = Pingback(
+        api_key="key",
+        http_client=httpx.Client(transport=transport),
+        max_retries=0,
+        rate_limit=None,  # pacing is measured in rate_limit_throughput; here it would only wait
+    )
 
     candidates: dict[str, Callable[[], object]] = {
         "raw httpx (get + json)": lambda: raw.get("/subscriber/ana%40example.com").json(),

@@ -45,6 +45,7 @@ def cli(mock: RunningMock, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("PINGBACK_API_KEY", KEY)
     monkeypatch.setenv("PINGBACK_BASE_URL", mock.base_url)
     monkeypatch.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
+    monkeypatch.setenv("PINGBACK_RATE_LIMIT", "0")  # the mock's limit is off too
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None) -> Result:
@@ -57,7 +58,12 @@ def cli(mock: RunningMock, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.fixture
 def cli_process(mock: RunningMock) -> Any:
     """Run the installed `pingback` console script as a subprocess against the mock."""
-    env = {**os.environ, "PINGBACK_API_KEY": KEY, "PINGBACK_BASE_URL": mock.base_url}
+    env = {
+        **os.environ,
+        "PINGBACK_API_KEY": KEY,
+        "PINGBACK_BASE_URL": mock.base_url,
+        "PINGBACK_RATE_LIMIT": "0",
+    }
     env.pop("PINGBACK_DEVELOPER_MODE", None)
 
     def run(*args: str, timeout: float = 60) -> Result:

@@ -49,7 +49,10 @@ def make_client(request: pytest.FixtureRequest) -> Iterator[ClientFactory]:
     made: list[Any] = []
 
     def factory(**kwargs: Any) -> Blocking:
-        options: dict[str, Any] = {"api_key": API_KEY, "base_url": BASE_URL, **kwargs}
+        # Pacing (5/s by default) has its own tests in tests/resilience; here it would only wait.
+        options: dict[str, Any] = {
+            "api_key": API_KEY, "base_url": BASE_URL, "rate_limit": None, **kwargs
+        }  # fmt: skip
         client = AsyncPingback(**options) if loop is not None else Pingback(**options)
         made.append(client)
         return Blocking(client, loop)

@@ -52,7 +52,7 @@ LISTS = ["list-1", "list-2"]
 def pb(request: pytest.FixtureRequest) -> Iterator[Any]:
     mode, where = request.param.split("-", 1)
     loop = asyncio.new_event_loop() if mode == "async" else None
-    options: dict[str, Any] = {"api_key": KEY, "developer_mode": True}
+    options: dict[str, Any] = {"api_key": KEY, "developer_mode": True, "rate_limit": None}
     with serve_mock(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0) as server:
         app = create_app(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0)
         base_url = server.base_url if where == "loopback" else "http://mock.localhost/v1"
@@ -123,7 +123,9 @@ def test_awkward_emails_round_trip(pb: Any) -> None:
 
 def test_wrong_key_is_forbidden(pb: Any) -> None:
     client = pb._target
-    impostor = type(client)(api_key="wrong-key", base_url=client.base_url, http_client=client._http)
+    impostor = type(client)(
+        api_key="wrong-key", base_url=client.base_url, http_client=client._http, rate_limit=None
+    )
     with pytest.raises(Forbidden) as caught:
         Blocking(impostor, pb._loop).subscribers.get("ana@example.com")
     assert caught.value.error_code == "FORBIDDEN" and caught.value.request_id
