@@ -1,0 +1,62 @@
+"""The mock served in-process to either twin: no sockets, no threads, one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import httpx
+
+from contract_tests.client.twins import client_options
+from pingback_ext import AsyncPingback, Pingback
+
+BASE_URL = "http://mock.localhost/v1"
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """An ASGI app behind a blocking httpx.Client (httpx ships only the async transport)."""
+
+    def __init__(self, app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._loop = loop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def forward() -> httpx.Response:
+            inner = httpx.Request(
+                request.method, request.url, headers=request.headers, content=request.read()
+            )
+            response = await self._asgi.handle_async_request(inner)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+        return self._loop.run_until_complete(forward())
+
+
+class InProcessClient:
+    """A `twin` client of `app`; `call(fn)` runs `fn(client)` to completion either way."""
+
+    def __init__(self, twin: str, app: Any, api_key: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        options = client_options(api_key=api_key, base_url=BASE_URL)
+        self._http: httpx.Client | httpx.AsyncClient
+        self._client: Pingback | AsyncPingback
+        if twin == "sync":
+            self._http = httpx.Client(transport=SyncASGITransport(app, self._loop))
+            self._client = Pingback(http_client=self._http, **options)
+        else:
+            self._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+            self._client = AsyncPingback(http_client=self._http, **options)
+
+    def call(self, fn: Any) -> Any:
+        result = fn(self._client)
+        if inspect.isawaitable(result):
+            result = self._loop.run_until_complete(result)
+        return result
+
+    def close(self) -> None:
+        if isinstance(self._http, httpx.AsyncClient):
+            self._loop.run_until_complete(self._http.aclose())
+        else:
+            self._http.close()
+        self._loop.close()
