@@ -83,7 +83,7 @@ def _root(
     )
 
 
-SUBCOMMAND_MODULES = ("subscriber", "segment", "mock", "contract")
+SUBCOMMAND_MODULES = ("subscriber", "segment", "importer", "mock", "contract")
 
 
 def _register() -> None:
