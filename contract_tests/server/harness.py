@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 from contract_tests.server.checks import (
     Check,
@@ -168,6 +169,33 @@ def hypothesis_settings(target: ContractTarget, max_examples: int) -> hypothesis
     )
 
 
+class SessionTransport(RequestsTransport):
+    """Schemathesis's requests transport, but a request sent without a session (its auth
+    probes drop the caller's session on purpose) still goes through the suite's session, so
+    pacing, 429 retries and forced developer mode hold for every request."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self._copy_serializers_from(REQUESTS_TRANSPORT)
+        self.runtime = runtime
+
+    def send(self, case: Case, *, session: Any = None, **kwargs: Any) -> Response:  # type: ignore[override]
+        if session is None:
+            session = self.runtime.session
+        if session is None:
+            raise RuntimeError("the suite's session is not open yet")
+        return super().send(case, session=session, **kwargs)
+
+
+def _route_through_runtime(schema: Any, runtime: Runtime) -> None:
+    """Give this schema (and its clones, built with `self.__class__`) our transport."""
+    transport = SessionTransport(runtime)
+    base = type(schema)
+    schema.__class__ = type(
+        f"Contract{base.__name__}", (base,), {"transport": property(lambda self: transport)}
+    )
+
+
 def build_runtime(target: ContractTarget) -> Runtime:
     """Everything but the network: the key, the ledger and the schema for this target."""
     api_key = target.api_key.reveal() if target.api_key is not None else secrets.token_urlsafe(24)
@@ -181,7 +209,9 @@ def build_runtime(target: ContractTarget) -> Runtime:
     schema.config.generation.update(
         max_examples=target.max_examples, deterministic=True, database="none"
     )
-    return Runtime(target=target, api_key=api_key, ledger=ledger, schema=schema)
+    runtime = Runtime(target=target, api_key=api_key, ledger=ledger, schema=schema)
+    _route_through_runtime(schema, runtime)
+    return runtime
 
 
 _RUNTIME: Runtime | None = None

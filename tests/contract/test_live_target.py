@@ -1,0 +1,86 @@
+"""Against a non-loopback target every request carries developer mode, and pacing holds.
+
+The "live" target is https://pingback.invalid/v1; the `live_routing` plugin records each
+request the suite sends and delivers it in-process to a mock on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pingback_ext.mock import serve_mock
+from tests.contract.faults import KEY, LISTS
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_every_live_request_carries_developer_mode(contract_run: Any, tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    with serve_mock(api_keys=(KEY,), segmentation_lists=LISTS, rate_limit=0) as mock:
+        run = contract_run(
+            "--base-url",
+            "https://pingback.invalid/v1",
+            "--api-key",
+            KEY,
+            "--segmentation-list",
+            LISTS[0],
+            "--max-examples",
+            "5",
+            "--stateful",  # so every kind of request (sequences, read-after-write) is sent
+            "--rate-limit",
+            "200/s",  # the real pace is tested below; here only the headers matter
+            "--",
+            "-p",
+            "tests.contract.live_routing",
+            env={"LIVE_ROUTE_TO": mock.root_url, "LIVE_ROUTE_LOG": str(log)},
+            timeout=180,
+        )
+        dev_mode_hits = sum(
+            count for status, count in mock.request_counts().items() if status < 500
+        )
+    assert "(live)" in run.output
+    assert run.returncode == 0, run.output
+    records = _records(log)
+    assert len(records) > 100, len(records)
+    assert dev_mode_hits >= len(records) // 2
+    assert {r["url"].split("/v1/")[0] for r in records} == {"https://pingback.invalid"}
+    missing = [r for r in records if r["headers"].get("x-developer-mode") != "true"]
+    assert not missing, missing[:3]
+
+
+def test_developer_mode_cannot_be_turned_off_for_live_targets(contract_run: Any) -> None:
+    run = contract_run(
+        "--base-url", "https://pingback.invalid/v1", "--api-key", KEY, "--developer-mode=false"
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.output
+
+
+def test_suite_passes_against_the_mock_at_its_real_limit(contract_run: Any) -> None:
+    """5/s with bursts of 2, as Pingback documents: paced, with 429s retried, no false failures."""
+    with serve_mock(api_keys=(KEY,), segmentation_lists=LISTS, rate_limit=5.0, burst=2) as mock:
+        run = contract_run(
+            "--base-url",
+            mock.base_url,
+            "--api-key",
+            KEY,
+            "--segmentation-list",
+            LISTS[0],
+            "--max-examples",
+            "3",
+            "--rate-limit",
+            "5/s",
+            "--burst",
+            "2",
+            timeout=240,
+        )
+        counts = mock.request_counts()
+    assert run.returncode == 0, run.output
+    assert run.summary["failures"] == [] and run.summary["errors"] == []
+    assert sum(counts.values()) > 50
+    # Whatever 429s the pacing did not avoid were retried, never reported.
+    assert counts.get(429, 0) == run.summary["retried429"]
