@@ -72,6 +72,14 @@ def contract(
             help="A segmentation list id that exists on the target (repeatable).",
         ),
     ] = None,
+    developer_mode: Annotated[
+        bool | None,
+        typer.Option(
+            "--developer-mode/--no-developer-mode",
+            envvar="PINGBACK_CONTRACT_DEVELOPER_MODE",
+            help="Send x-developer-mode: true. Always on for live targets (cannot be turned off).",
+        ),
+    ] = None,
     max_examples: Annotated[
         int, typer.Option(help="Generated cases per operation.")
     ] = DEFAULT_MAX_EXAMPLES,
@@ -111,6 +119,7 @@ def contract(
             base_url=base_url,
             api_key=api_key,
             segmentation_lists=segmentation_list or (),
+            developer_mode=developer_mode,
             stateful=stateful,
             rate_limit=rate_limit,
             burst=burst,

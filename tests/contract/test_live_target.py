@@ -54,9 +54,10 @@ def test_every_live_request_carries_developer_mode(contract_run: Any, tmp_path: 
 
 def test_developer_mode_cannot_be_turned_off_for_live_targets(contract_run: Any) -> None:
     run = contract_run(
-        "--base-url", "https://pingback.invalid/v1", "--api-key", KEY, "--developer-mode=false"
+        "--base-url", "https://pingback.invalid/v1", "--api-key", KEY, "--no-developer-mode"
     )
     assert run.returncode == 2
+    assert "developer mode cannot be turned off for a live target" in run.output
     assert "Traceback" not in run.output
 
 
