@@ -43,6 +43,9 @@ class Ledger:
     failures: list[ContractFailure] = field(default_factory=list)
     retried_429: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Every `record_failure` call, duplicates included: tells a test that found something
+    #: already known from one that failed for another reason.
+    reports: int = 0
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -65,6 +68,7 @@ class Ledger:
         status: int | None = None,
     ) -> bool:
         """Record a failure unless the same one is already known; True when it was new."""
+        self.reports += 1
         failure = ContractFailure(
             operation=operation,
             check=check,

@@ -68,7 +68,7 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    item.stash[_BEFORE] = len(item.config.stash[_RUNTIME].ledger.failures)
+    item.stash[_BEFORE] = item.config.stash[_RUNTIME].ledger.reports
 
 
 _BEFORE = pytest.StashKey[int]()
@@ -80,7 +80,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     summary (connection refused, the server kept answering 429, a bug in the suite)."""
     report = yield
     runtime = item.config.stash[_RUNTIME]
-    recorded = len(runtime.ledger.failures) > item.stash.get(_BEFORE, 0)
+    recorded = runtime.ledger.reports > item.stash.get(_BEFORE, 0)
     if report.failed and not (report.when == "call" and recorded):
         lines = str(report.longreprtext).strip().splitlines()
         runtime.ledger.record_error(
