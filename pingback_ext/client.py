@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -19,6 +20,13 @@ from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import APIKey, Settings, resolve
 
 T = TypeVar("T")
+
+
+def _request(http: httpx.Client | httpx.AsyncClient, send: Send) -> httpx.Request:
+    """The httpx request for a Send action (the caller's client may add its own headers)."""
+    return http.build_request(
+        send.method, send.url, headers=send.headers, json=send.json, timeout=send.timeout
+    )
 
 
 class _ClientBase:
@@ -68,11 +76,33 @@ class _ClientBase:
     def developer_mode(self) -> bool:
         return self._settings.developer_mode
 
-    def _changed(self, **changes: Any) -> Settings:
-        updates = {k: v for k, v in changes.items() if v is not None}
-        if "timeout" in updates and not isinstance(updates["timeout"], httpx.Timeout):
-            updates["timeout"] = httpx.Timeout(updates["timeout"])
-        return self._settings.but(**updates)
+    def with_options(
+        self,
+        *,
+        developer_mode: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Self:
+        """A client sharing this one's connections and pacer, with some settings changed."""
+        changes: dict[str, Any] = {"developer_mode": developer_mode, "max_retries": max_retries}
+        if timeout is not None:
+            changes["timeout"] = (
+                timeout if isinstance(timeout, httpx.Timeout) else (httpx.Timeout(timeout))
+            )
+        settings = self._settings.but(**{k: v for k, v in changes.items() if v is not None})
+        clone = copy.copy(self)
+        clone._settings = settings
+        clone._calls = Calls(
+            settings, RetryPolicy(max_retries=settings.max_retries, budget=settings.retry_budget)
+        )
+        clone._owns_http = clone._owns_pacer = False  # the original closes what it opened
+        clone._bind_resources()
+        return clone
+
+    _owns_http: bool
+
+    def _bind_resources(self) -> None:
+        raise NotImplementedError
 
     @property
     def pacer(self) -> Pacer | None:
@@ -155,38 +185,19 @@ class Pingback(_ClientBase):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(follow_redirects=False)
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.subscribers = Subscribers(self)
         self.segmentations = Segmentations(self)
-
-    def with_options(
-        self,
-        *,
-        developer_mode: bool | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-    ) -> Pingback:
-        """A client sharing this one's connections, with some settings changed."""
-        settings = self._changed(
-            developer_mode=developer_mode, timeout=timeout, max_retries=max_retries
-        )
-        return Pingback(
-            http_client=self._http, pacer=self._pacer, rate_limit=None, _settings=settings
-        )
 
     #: How retry backoff waits (tests replace it to run retries without sleeping).
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
-            request = self._http.build_request(
-                action.method,
-                action.url,
-                headers=action.headers,
-                json=action.json,
-                timeout=action.timeout,
-            )
             try:
-                return self._http.send(request)
+                return self._http.send(_request(self._http, action))
             except httpx.TransportError as exc:
                 return exc
         if isinstance(action, Sleep):
@@ -257,38 +268,19 @@ class AsyncPingback(_ClientBase):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(follow_redirects=False)
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.subscribers = AsyncSubscribers(self)
         self.segmentations = AsyncSegmentations(self)
-
-    def with_options(
-        self,
-        *,
-        developer_mode: bool | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-    ) -> AsyncPingback:
-        """A client sharing this one's connections, with some settings changed."""
-        settings = self._changed(
-            developer_mode=developer_mode, timeout=timeout, max_retries=max_retries
-        )
-        return AsyncPingback(
-            http_client=self._http, pacer=self._pacer, rate_limit=None, _settings=settings
-        )
 
     #: How retry backoff waits (tests replace it to run retries without sleeping).
     _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
 
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
-            request = self._http.build_request(
-                action.method,
-                action.url,
-                headers=action.headers,
-                json=action.json,
-                timeout=action.timeout,
-            )
             try:
-                return await self._http.send(request)
+                return await self._http.send(_request(self._http, action))
             except httpx.TransportError as exc:
                 return exc
         if isinstance(action, Sleep):
