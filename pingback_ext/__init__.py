@@ -7,6 +7,7 @@
 Errors: see pingback_ext.errors (one hierarchy, rooted at PingbackError).
 """
 
+from pingback_ext.bulk import BulkReport, RecordOutcome
 from pingback_ext.client import AsyncPingback, Pingback
 from pingback_ext.errors import (
     APIConnectionError,
@@ -25,6 +26,7 @@ from pingback_ext.errors import (
     NotFound,
     PingbackError,
     RateLimited,
+    RateLimiterError,
     ResponseValidationError,
     SegmentationListNotFound,
     ServerError,
@@ -36,6 +38,7 @@ from pingback_ext.errors import (
     UnexpectedStatus,
     UnprocessableEntity,
 )
+from pingback_ext.ratelimit import LocalPacer, RedisPacer
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
 from pingback_ext.settings import APIKey
 
@@ -46,6 +49,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncPingback",
     "BadRequest",
+    "BulkReport",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -53,6 +57,7 @@ __all__ = [
     "InvalidInput",
     "InvalidParams",
     "InvalidRequestError",
+    "LocalPacer",
     "MembershipList",
     "MissingAPIKeyError",
     "MissingBody",
@@ -60,6 +65,9 @@ __all__ = [
     "Pingback",
     "PingbackError",
     "RateLimited",
+    "RateLimiterError",
+    "RecordOutcome",
+    "RedisPacer",
     "ResponseValidationError",
     "SegmentationListNotFound",
     "SegmentationMembership",

@@ -37,9 +37,9 @@ from pingback_ext.errors import (
     Forbidden,
     InvalidRequestError,
     PingbackError,
+    RateLimiterError,
     ResponseValidationError,
 )
-from pingback_ext.ratelimit import RateLimiterError
 from pingback_ext.results import Subscriber
 from pingback_ext.settings import Settings
 

@@ -5,6 +5,7 @@
     │   ├── MissingAPIKeyError                    no api_key and no PINGBACK_API_KEY
     │   └── InsecureBaseURLError                  http:// to a host that is not loopback
     ├── InvalidRequestError (also ValueError)     refused before anything is sent
+    ├── RateLimiterError                          the shared (Redis) rate limiter is unreachable
     ├── TransportError                            the request got no HTTP answer
     │   ├── APITimeoutError
     │   └── APIConnectionError
@@ -53,6 +54,10 @@ class InsecureBaseURLError(ConfigurationError):
 
 class InvalidRequestError(PingbackError, ValueError):
     """The call's arguments cannot make a valid request (nothing was sent)."""
+
+
+class RateLimiterError(PingbackError):
+    """The shared rate limiter could not be reached (for example, Redis is down)."""
 
 
 class TransportError(PingbackError):

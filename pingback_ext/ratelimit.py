@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyrate_limiter import GCRA, InMemoryStateStore, Rate, RedisStateStore, StateStore
 
-from pingback_ext.errors import ConfigurationError, PingbackError
+from pingback_ext.errors import ConfigurationError, RateLimiterError
 from pingback_ext.settings import APIKey
 
 if TYPE_CHECKING:
@@ -56,10 +56,6 @@ _ALGORITHM = GCRA()
 #: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
 #: request weighs as many units as the milliseconds it costs (see `_Budget`).
 _MS_UNITS = 1000
-
-
-class RateLimiterError(PingbackError):
-    """The shared rate limiter could not be reached (for example, Redis is down)."""
 
 
 class _Budget:

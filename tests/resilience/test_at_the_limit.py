@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from pingback_ext import Pingback
+from pingback_ext.errors import RateLimiterError
 from pingback_ext.mock import RunningMock, serve_mock
-from pingback_ext.ratelimit import BURST_GAP, RateLimiterError, RedisPacer
+from pingback_ext.ratelimit import BURST_GAP, RedisPacer
 from tests.resilience.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
