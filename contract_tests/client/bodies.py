@@ -25,9 +25,13 @@ def timestamps(draw: st.DrawFn) -> str:
 
 
 FORMATS = {"date-time": timestamps()}
-#: Any JSON value (no NaN: it is not JSON).
+#: Any JSON value (no NaN or infinity: they are not JSON).
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),
