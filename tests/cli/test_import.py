@@ -111,6 +111,9 @@ def test_interrupted_import_resumes_without_redoing_or_losing_rows(
     first = subprocess.Popen(
         [PINGBACK, "--json", "import", str(source)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A runner that starts us in the background passes SIGINT on as ignored, and Python
+        # then never raises KeyboardInterrupt: give the child Ctrl-C back, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while _journal_lines(journal) < 30 and time.monotonic() < deadline:
