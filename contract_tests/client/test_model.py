@@ -342,7 +342,7 @@ class AsyncClientAndMock(ClientAndMock):
     twin = "async"
 
 
-SETTINGS = stateful(60, steps=30)
+SETTINGS = stateful(100, steps=30)
 TestSyncClientAgainstModel = ClientAndMock.TestCase
 TestSyncClientAgainstModel.settings = SETTINGS
 TestAsyncClientAgainstModel = AsyncClientAndMock.TestCase

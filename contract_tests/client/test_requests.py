@@ -22,7 +22,7 @@ from contract_tests.client import strategies as s
 from contract_tests.client.profiles import examples
 from contract_tests.client.twins import API_KEY, TWINS, run
 
-SETTINGS = examples(25)
+SETTINGS = examples(40)
 REQUEST_ID = "req-client-properties"
 
 

@@ -44,7 +44,7 @@ from pingback_ext import (
     UnprocessableEntity,
 )
 
-SETTINGS = examples(30)
+SETTINGS = examples(40)
 EMAIL = "ana@example.com"
 
 #: One call per operation, with arguments the spec allows.
