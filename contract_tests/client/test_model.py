@@ -105,6 +105,17 @@ class Expected:
     id: str | None = None
     memberships: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def created(cls, fields: dict[str, Any]) -> Expected:
+        """A subscriber as a create with `fields` makes it (free unless a status is given)."""
+        return cls(
+            name=fields.get("name"),
+            phone=fields.get("phone"),
+            status=fields.get("status", "free_subscriber"),
+            custom_fields=[(f["label"], f["value"]) for f in fields.get("custom_fields", [])],
+            lists=list(dict.fromkeys(fields.get("segmentation_lists", []))),
+        )
+
     @property
     def enabled(self) -> bool:
         return self.status != UNSUBSCRIBED and not self.blacklisted
@@ -201,13 +212,7 @@ class ClientAndMock(RuleBasedStateMachine):
         if (dev, email) in self.subs:
             return self.expect_error(error, SubscriberAlreadyExists)
         assert error is None, error
-        self.subs[(dev, email)] = Expected(
-            name=fields.get("name"),
-            phone=fields.get("phone"),
-            status=fields.get("status", "free_subscriber"),
-            custom_fields=[(f["label"], f["value"]) for f in fields.get("custom_fields", [])],
-            lists=list(dict.fromkeys(lists)),
-        )
+        self.subs[(dev, email)] = Expected.created(fields)
         self.check(got, dev, email)
 
     @rule(data=st.data(), how=st.sampled_from(["get", "find"]))
@@ -258,13 +263,7 @@ class ClientAndMock(RuleBasedStateMachine):
             assert error is None, error
             got, created = outcome
             assert created is True
-            self.subs[key] = Expected(
-                name=fields.get("name"),
-                phone=fields.get("phone"),
-                status=fields.get("status", "free_subscriber"),
-                custom_fields=[(f["label"], f["value"]) for f in fields.get("custom_fields", [])],
-                lists=list(dict.fromkeys(lists)),
-            )
+            self.subs[key] = Expected.created(fields)
             return self.check(got, dev, email)
         expected = self.subs[key]
         for name in ("name", "phone", "status"):  # the update lands before the lists are tried
