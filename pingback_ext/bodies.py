@@ -49,6 +49,10 @@ UPDATE_NAMES = frozenset(UpdateFields.__annotations__) - OPTION_NAMES
 def _string(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")  # JSON bodies are UTF-8: a lone surrogate cannot be sent
+    except UnicodeEncodeError:
+        raise InvalidRequestError(f"{name} is not valid Unicode text (a lone surrogate)") from None
     return value
 
 
@@ -66,7 +70,7 @@ def _field_value(label: str, value: object) -> str:
         raise InvalidRequestError(
             f"custom field {label!r}: value must be a string or number, got {type(value).__name__}"
         )
-    return value if isinstance(value, str) else str(value)
+    return _string(f"custom field {label!r} value", value if isinstance(value, str) else str(value))
 
 
 def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
@@ -95,6 +99,7 @@ def segmentation_lists(value: Sequence[str] | str) -> list[str]:
     for list_id in ids:
         if not isinstance(list_id, str) or not list_id.strip():
             raise InvalidRequestError(f"segmentation list ids must be non-empty strings: {ids!r}")
+        _string("segmentation list id", list_id)
     return ids
 
 

@@ -174,8 +174,6 @@ def interpret(operation: Operation, response: httpx.Response) -> Any:
             response=response,
         )
     problem = spec.first_violation(validator, body)
-    if problem is None and "data" not in body:
-        problem = "(body): 'data' is missing"
     if problem is not None:
         raise ResponseValidationError(
             f"{op_id}: body breaks the spec: {problem}", response=response

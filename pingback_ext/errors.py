@@ -10,8 +10,8 @@
     │   ├── APITimeoutError
     │   └── APIConnectionError
     ├── ResponseValidationError                   an answer that breaks the spec
-    └── APIError                                  an HTTP error answer; chosen by errorCode first,
-        ├── BadRequest (400)                      then by status
+    └── APIError                                  an HTTP error answer (see error_class)
+        ├── BadRequest (400)
         │   ├── MissingBody                       MISSING_BODY
         │   └── SubscriberNotEnabled              SUBSCRIBER_NOT_ENABLED
         ├── Forbidden (403)
@@ -27,6 +27,11 @@
         ├── RateLimited (429)                     .retry_after in seconds
         ├── ServerError (5xx)                     INTERNAL_SERVER_ERROR and the rest
         └── UnexpectedStatus                      any status the spec does not declare
+
+How an error answer picks its class (`error_class`): a 429 is always RateLimited (it drives
+retries); otherwise a known errorCode decides, whatever the status; otherwise 5xx is ServerError,
+403 Forbidden, a status the spec declares for the operation its status class, and any other
+status UnexpectedStatus.
 
 Exceptions never carry the API key: requests attached to them have it redacted.
 """
@@ -226,7 +231,7 @@ BY_STATUS: dict[int, type[APIError]] = {
 
 
 def error_class(status_code: int, error_code: str | None, *, declared: bool) -> type[APIError]:
-    """errorCode first, then status; statuses the spec does not declare are UnexpectedStatus."""
+    """429, then a known errorCode, then the status (see the module docstring)."""
     if status_code == 429:
         return RateLimited
     if error_code in BY_ERROR_CODE:

@@ -20,4 +20,8 @@ def path_segment(name: str, value: object) -> str:
         raise InvalidRequestError(f"{name} must not be {value!r} (a dot path segment)")
     if "\x00" in value:
         raise InvalidRequestError(f"{name} must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(f"{name} is not valid Unicode text (a lone surrogate)") from None
     return value

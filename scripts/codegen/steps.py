@@ -107,6 +107,18 @@ def add_request_id_required(doc: Document) -> None:
                     required.append("requestId")
 
 
+def add_success_data_required(doc: Document) -> None:
+    for _op_id, _op, status, response in _responses(doc):
+        media = _json_media(response)
+        if media is None or _is_error_status(status):
+            continue
+        for variant in _variants(media["schema"]):
+            if "data" in variant.get("properties", {}):
+                required = variant.setdefault("required", [])
+                if "data" not in required:
+                    required.insert(0, "data")
+
+
 def add_error_fields_required(doc: Document) -> None:
     for _op_id, _op, status, response in _responses(doc):
         media = _json_media(response)
@@ -291,6 +303,12 @@ ADDITIONS = [
         "addition",
         "The prose: 'Each request to the API will return a requestId inside the body'.",
         add_request_id_required,
+    ),
+    Step(
+        "success-data-required",
+        "addition",
+        "Every success the docs show carries `data`, the one thing each call exists to return.",
+        add_success_data_required,
     ),
     Step(
         "error-fields-required",

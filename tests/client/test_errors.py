@@ -138,6 +138,7 @@ GOOD = bodies.subscriber()
         (200, b'{"data": {"name": "no email"}, "requestId": "r"}'),
         (200, b'{"data": {"email": "a@b.c", "status": "vip"}, "requestId": "r"}'),
         (200, b'{"data": {"email": "a@b.c", "createdAt": "yesterday"}, "requestId": "r"}'),
+        (200, b'{"data": {"email": "a@b.c", "createdAt": "2020-01-01"}, "requestId": "r"}'),
         (200, b'{"data": {"email": "a@b.c", "customFields": [{"value": 25}]}, "requestId": "r"}'),
         (201, b'{"data": {"email": "a@b.c"}, "requestId": "r"}'),  # GET never answers 201
         (204, b""),

@@ -116,7 +116,7 @@ def test_awkward_emails_reach_the_server_intact(
     assert unquote(segment) == email
 
 
-@pytest.mark.parametrize("email", ["", "   ", ".", "..", "a\x00b@example.com"])
+@pytest.mark.parametrize("email", ["", "   ", ".", "..", "a\x00b@example.com", "\ud800@x.com"])
 def test_unsafe_path_values_are_refused_before_sending(
     make_client: ClientFactory, api: respx.MockRouter, email: str
 ) -> None:
@@ -142,6 +142,9 @@ def test_unsafe_path_values_are_refused_before_sending(
         ({"custom_fields": {"age": object()}}, "custom field 'age'"),
         ({"segmentation_lists": [""]}, "segmentation list ids"),
         ({"colour": "red"}, "unknown field(s): colour"),
+        ({"name": "\ud800"}, "name is not valid Unicode"),
+        ({"custom_fields": {"age": "\udfff"}}, "value is not valid Unicode"),
+        ({"segmentation_lists": ["\ud800"]}, "segmentation list id is not valid Unicode"),
     ],
 )
 def test_bad_arguments_name_the_problem(

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.segmentation_membership import SegmentationMembership
 
@@ -21,32 +19,29 @@ class SegmentationMembershipList:
 
     Attributes:
         request_id (str):
-        data (list[SegmentationMembership] | Unset):
+        data (list[SegmentationMembership]):
     """
 
     request_id: str
-    data: list[SegmentationMembership] | Unset = UNSET
+    data: list[SegmentationMembership]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         request_id = self.request_id
 
-        data: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = []
-            for data_item_data in self.data:
-                data_item = data_item_data.to_dict()
-                data.append(data_item)
+        data = []
+        for data_item_data in self.data:
+            data_item = data_item_data.to_dict()
+            data.append(data_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "requestId": request_id,
+                "data": data,
             }
         )
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -57,14 +52,12 @@ class SegmentationMembershipList:
         d = dict(src_dict)
         request_id = d.pop("requestId")
 
-        _data = d.pop("data", UNSET)
-        data: list[SegmentationMembership] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = SegmentationMembership.from_dict(data_item_data)
+        data = []
+        _data = d.pop("data")
+        for data_item_data in _data:
+            data_item = SegmentationMembership.from_dict(data_item_data)
 
-                data.append(data_item)
+            data.append(data_item)
 
         segmentation_membership_list = cls(
             request_id=request_id,

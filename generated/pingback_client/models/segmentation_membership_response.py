@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.segmentation_membership import SegmentationMembership
 
@@ -21,29 +19,26 @@ class SegmentationMembershipResponse:
 
     Attributes:
         request_id (str):
-        data (SegmentationMembership | Unset): A subscriber's membership of a segmentation list.
+        data (SegmentationMembership): A subscriber's membership of a segmentation list.
     """
 
     request_id: str
-    data: SegmentationMembership | Unset = UNSET
+    data: SegmentationMembership
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         request_id = self.request_id
 
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
+        data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "requestId": request_id,
+                "data": data,
             }
         )
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -54,12 +49,7 @@ class SegmentationMembershipResponse:
         d = dict(src_dict)
         request_id = d.pop("requestId")
 
-        _data = d.pop("data", UNSET)
-        data: SegmentationMembership | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
-            data = SegmentationMembership.from_dict(_data)
+        data = SegmentationMembership.from_dict(d.pop("data"))
 
         segmentation_membership_response = cls(
             request_id=request_id,

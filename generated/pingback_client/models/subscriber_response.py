@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.subscriber import Subscriber
 
@@ -20,30 +18,27 @@ class SubscriberResponse:
     """A subscriber and the requestId of the call.
 
     Attributes:
+        data (Subscriber):
         request_id (str):
-        data (Subscriber | Unset):
     """
 
+    data: Subscriber
     request_id: str
-    data: Subscriber | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        request_id = self.request_id
+        data = self.data.to_dict()
 
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
+        request_id = self.request_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "data": data,
                 "requestId": request_id,
             }
         )
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -52,18 +47,13 @@ class SubscriberResponse:
         from ..models.subscriber import Subscriber
 
         d = dict(src_dict)
+        data = Subscriber.from_dict(d.pop("data"))
+
         request_id = d.pop("requestId")
 
-        _data = d.pop("data", UNSET)
-        data: Subscriber | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
-            data = Subscriber.from_dict(_data)
-
         subscriber_response = cls(
-            request_id=request_id,
             data=data,
+            request_id=request_id,
         )
 
         subscriber_response.additional_properties = d
