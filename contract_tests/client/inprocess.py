@@ -10,27 +10,9 @@ import httpx
 
 from contract_tests.client.twins import client_options
 from pingback_ext import AsyncPingback, Pingback
+from pingback_ext.mock import SyncASGITransport
 
 BASE_URL = "http://mock.localhost/v1"
-
-
-class SyncASGITransport(httpx.BaseTransport):
-    """An ASGI app behind a blocking httpx.Client (httpx ships only the async transport)."""
-
-    def __init__(self, app: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-        self._loop = loop
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def forward() -> httpx.Response:
-            inner = httpx.Request(
-                request.method, request.url, headers=request.headers, content=request.read()
-            )
-            response = await self._asgi.handle_async_request(inner)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return self._loop.run_until_complete(forward())
 
 
 class InProcessClient:

@@ -8,6 +8,7 @@ Public API:
   `request_counts()`, `segmentation_lists`, `api_keys`, `store`, `limiter`.
 - `serve_mock(...)`: context manager serving the app on a free 127.0.0.1 port in a thread,
   yielding a `RunningMock` with `.base_url` (`http://127.0.0.1:PORT/v1`) and the same controls.
+- `SyncASGITransport(app)`: the app behind a blocking `httpx.Client`, in-process.
 - The same controls over HTTP under `/_mock/`: `POST /_mock/reset`,
   `GET|POST /_mock/segmentation-lists`, `POST /_mock/blacklist`, `GET /_mock/stats`.
 """
@@ -19,6 +20,7 @@ from pingback_ext.mock.errors import ApiError
 from pingback_ext.mock.ratelimit import TokenBucketLimiter
 from pingback_ext.mock.server import RunningMock, serve_mock
 from pingback_ext.mock.store import Partition, Store
+from pingback_ext.mock.transport import SyncASGITransport
 
 __all__ = [
     "ApiError",
@@ -26,6 +28,7 @@ __all__ = [
     "Partition",
     "RunningMock",
     "Store",
+    "SyncASGITransport",
     "TokenBucketLimiter",
     "create_app",
     "serve_mock",

@@ -17,32 +17,10 @@ from pingback_ext import (
     SubscriberNotEnabled,
     SubscriberNotFound,
 )
-from pingback_ext.mock import create_app, serve_mock
+from pingback_ext.mock import SyncASGITransport, create_app, serve_mock
 from tests.client.conftest import Blocking
 
 KEY = "mock-key"
-
-
-class SyncASGITransport(httpx.BaseTransport):
-    """Serve a sync httpx.Client from an ASGI app in-process (httpx ships only the async one)."""
-
-    def __init__(self, app: Any) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-        self._loop = asyncio.new_event_loop()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def forward() -> httpx.Response:
-            inner = httpx.Request(
-                request.method, request.url, headers=request.headers, content=request.read()
-            )
-            response = await self._asgi.handle_async_request(inner)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return self._loop.run_until_complete(forward())
-
-    def close(self) -> None:
-        self._loop.close()
 
 
 LISTS = ["list-1", "list-2"]
