@@ -48,6 +48,22 @@ def _changes(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _create_fields(
+    name: str | None,
+    phone: str | None,
+    status: str | None,
+    field: list[str] | None,
+    segmentation_list: list[str] | None,
+) -> dict[str, Any]:
+    return _changes(
+        name=name,
+        phone=phone,
+        status=status,
+        custom_fields=parse_fields(field),
+        segmentation_lists=segmentation_list or None,
+    )
+
+
 @subscriber_app.command("get")
 @handle_errors
 def get(ctx: typer.Context, email: Email) -> None:
@@ -70,15 +86,9 @@ def create(
 ) -> None:
     """Create a subscriber."""
     opts = options(ctx)
-    changes = _changes(
-        name=name,
-        phone=phone,
-        status=status,
-        custom_fields=parse_fields(field),
-        segmentation_lists=segmentation_list or None,
-    )
+    fields = _create_fields(name, phone, status, field, segmentation_list)
     with opts.client() as pb:
-        emit(pb.subscribers.create(email, **changes), as_json=opts.as_json)
+        emit(pb.subscribers.create(email, **fields), as_json=opts.as_json)
 
 
 @subscriber_app.command("update")
@@ -108,15 +118,9 @@ def upsert(
 ) -> None:
     """Create a subscriber, or update it if it exists."""
     opts = options(ctx)
-    changes = _changes(
-        name=name,
-        phone=phone,
-        status=status,
-        custom_fields=parse_fields(field),
-        segmentation_lists=segmentation_list or None,
-    )
+    fields = _create_fields(name, phone, status, field, segmentation_list)
     with opts.client() as pb:
-        sub, created = pb.subscribers.upsert(email, **changes)
+        sub, created = pb.subscribers.upsert(email, **fields)
     if not opts.as_json:
         typer.echo("created" if created else "updated")
     emit(sub, as_json=opts.as_json)
