@@ -1,4 +1,6 @@
-"""Hypothesis as these tests need it: readable failing examples, and shrinking that ends in time.
+"""A pytest plugin for every suite here: readable Hypothesis failures, and shrinking that ends.
+
+Loaded for the whole session from pyproject.toml (`-p contract_tests.readable_hypothesis`).
 
 - schemathesis (loaded as a pytest plugin) swaps Hypothesis' RepresentationPrinter for one that
   prints nothing, to speed its own runs, so every falsifying example would read `email=,`.
@@ -7,7 +9,7 @@
   gives short stateful traces (measured: 25-60 s for the breaks listed in the README).
 
 Both are internal attributes (Hypothesis offers no public knob); both are set per test and
-restored afterwards, so other suites in the session keep their own behaviour.
+restored afterwards.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ SHRINKING_SECONDS = 60
 
 
 @pytest.fixture(autouse=True)
-def hypothesis_for_these_tests() -> Iterator[None]:
+def readable_hypothesis() -> Iterator[None]:
     printer = core.RepresentationPrinter  # type: ignore[attr-defined]
     shrinking = engine.MAX_SHRINKING_SECONDS
     core.RepresentationPrinter = pretty.RepresentationPrinter  # type: ignore[attr-defined]
