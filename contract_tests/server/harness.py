@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     ignored_auth,
     missing_required_header,
     negative_data_rejection,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -45,6 +46,7 @@ BUILTIN_CHECKS: list[Check] = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    response_headers_conformance,  # Retry-After on 429
     response_schema_conformance,
     negative_data_rejection,
     positive_data_accepted,  # positive_data_acceptance minus state-dependent refusals
