@@ -46,6 +46,11 @@ OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 UPDATE_NAMES = frozenset(UpdateFields.__annotations__) - OPTION_NAMES
 
 
+def options_of(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-call options among a call's keyword arguments (to pass on to follow-up calls)."""
+    return {k: v for k, v in fields.items() if k in OPTION_NAMES}
+
+
 def _string(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be a string, got {type(value).__name__}")

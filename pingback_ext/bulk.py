@@ -199,7 +199,7 @@ def record_plan(calls: Calls, index: int, record: _Record) -> Plan[RecordOutcome
     created = yield from calls.create_if_absent(email, fields)
     if created is not None:
         return RecordOutcome(index, email, "created", request_id=created.request_id)
-    options = {k: v for k, v in fields.items() if k in bodies.OPTION_NAMES}
+    options = bodies.options_of(fields)
     existing: Subscriber = yield from calls.get(email, options)
     note = _custom_fields_ignored(existing, fields)
     changes = _changes(existing, fields)

@@ -19,7 +19,7 @@ from pingback_ext.engine import Operation, Plan, request_plan
 from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import Settings, _timeout
+from pingback_ext.settings import Settings, timeout_from
 
 logger = logging.getLogger("pingback")
 
@@ -56,7 +56,7 @@ class Calls:
         if options.get("developer_mode") is not None:
             settings = settings.but(developer_mode=bool(options["developer_mode"]))
         if options.get("timeout") is not None:
-            settings = settings.but(timeout=_timeout(options["timeout"]))
+            settings = settings.but(timeout=timeout_from(options["timeout"]))
         if options.get("max_retries") is not None:
             policy = policy.with_max_retries(options["max_retries"])
         return request_plan(settings, operation, arguments, policy)
@@ -119,7 +119,7 @@ class Calls:
         created = yield from self.create_if_absent(email, fields)
         if created is not None:
             return created, True
-        options = {k: v for k, v in fields.items() if k in bodies.OPTION_NAMES}
+        options = bodies.options_of(fields)
         changes = {k: v for k, v in fields.items() if k in bodies.UPDATE_NAMES and v is not None}
         if fields.get("custom_fields"):
             logger.warning(

@@ -17,7 +17,7 @@ from pingback_ext.errors import ConfigurationError
 from pingback_ext.ratelimit import DEFAULT_BURST, DEFAULT_RATE, LocalPacer, RedisPacer
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import APIKey, Settings, resolve
+from pingback_ext.settings import APIKey, Settings, resolve, timeout_from
 
 T = TypeVar("T")
 
@@ -26,6 +26,13 @@ def _request(http: httpx.Client | httpx.AsyncClient, send: Send) -> httpx.Reques
     """The httpx request for a Send action (the caller's client may add its own headers)."""
     return http.build_request(
         send.method, send.url, headers=send.headers, json=send.json, timeout=send.timeout
+    )
+
+
+def _calls_for(settings: Settings) -> Calls:
+    """The call plans for these settings, with the retry policy they imply."""
+    return Calls(
+        settings, RetryPolicy(max_retries=settings.max_retries, budget=settings.retry_budget)
     )
 
 
@@ -59,10 +66,7 @@ class _ClientBase:
         )
         self._owns_pacer = pacer is None and redis_url is not None
         self._pacer = _choose_pacer(self._settings.api_key, rate_limit, burst, pacer, redis_url)
-        policy = RetryPolicy(
-            max_retries=self._settings.max_retries, budget=self._settings.retry_budget
-        )
-        self._calls = Calls(self._settings, policy)
+        self._calls = _calls_for(self._settings)
 
     @property
     def settings(self) -> Settings:
@@ -86,15 +90,11 @@ class _ClientBase:
         """A client sharing this one's connections and pacer, with some settings changed."""
         changes: dict[str, Any] = {"developer_mode": developer_mode, "max_retries": max_retries}
         if timeout is not None:
-            changes["timeout"] = (
-                timeout if isinstance(timeout, httpx.Timeout) else (httpx.Timeout(timeout))
-            )
+            changes["timeout"] = timeout_from(timeout)
         settings = self._settings.but(**{k: v for k, v in changes.items() if v is not None})
         clone = copy.copy(self)
         clone._settings = settings
-        clone._calls = Calls(
-            settings, RetryPolicy(max_retries=settings.max_retries, budget=settings.retry_budget)
-        )
+        clone._calls = _calls_for(settings)
         clone._owns_http = clone._owns_pacer = False  # the original closes what it opened
         clone._bind_resources()
         return clone

@@ -108,7 +108,8 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+def timeout_from(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    """An httpx.Timeout from seconds (positive), a Timeout, or None for the default."""
     if value is None:
         return DEFAULT_TIMEOUT
     if isinstance(value, httpx.Timeout):
@@ -143,7 +144,7 @@ def resolve(
         api_key=key if isinstance(key, APIKey) else APIKey(key),
         base_url=check_base_url(base_url or env.get("PINGBACK_BASE_URL") or DEFAULT_BASE_URL),
         developer_mode=developer_mode,
-        timeout=_timeout(timeout),
+        timeout=timeout_from(timeout),
         max_retries=retries,
         retry_budget=DEFAULT_RETRY_BUDGET if retry_budget is None else retry_budget,
     )
