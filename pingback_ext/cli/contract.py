@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from pingback_ext.cli import app
+from pingback_ext.cli.failures import usage_error
 from pingback_ext.contract_report import Ledger
 from pingback_ext.contract_target import DEFAULT_MAX_EXAMPLES, ContractTarget, suite_path
 from pingback_ext.errors import ConfigurationError
@@ -31,11 +32,6 @@ class ContractPlugin:
     def __init__(self, target: ContractTarget) -> None:
         self.target = target
         self.ledger: Ledger | None = None
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"pingback contract: error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 def _redact_file(path: Path, ledger: Ledger) -> None:
@@ -129,7 +125,7 @@ def contract(
         )
         suite = suite_path()
     except ConfigurationError as error:
-        raise _fail(str(error)) from None
+        raise usage_error("contract", str(error)) from None
 
     import pytest
 
@@ -151,7 +147,9 @@ def contract(
     exit_code = pytest.main(args, plugins=[plugin])
     ledger = plugin.ledger
     if ledger is None:
-        raise _fail(f"the contract suite did not start (pytest exit code {int(exit_code)})")
+        raise usage_error(
+            "contract", f"the contract suite did not start (pytest exit code {int(exit_code)})"
+        )
     if int(exit_code) not in (0, 1) and ledger.passed:
         ledger.record_error(f"pytest exited with code {int(exit_code)}")
     _redact_file(junit_path, ledger)

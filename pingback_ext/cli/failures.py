@@ -29,6 +29,12 @@ EXIT_USAGE = 2
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def usage_error(command: str, message: str) -> typer.Exit:
+    """Print `pingback COMMAND: error: MESSAGE` and give the exit to raise (code 2)."""
+    typer.echo(f"pingback {command}: error: {message}", err=True)
+    return typer.Exit(code=EXIT_USAGE)
+
+
 def describe(error: BaseException) -> str:
     if isinstance(error, APIError):
         return str(error)

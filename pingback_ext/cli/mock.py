@@ -9,11 +9,7 @@ from typing import Annotated
 import typer
 
 from pingback_ext.cli import app
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"pingback mock: error: {message}", err=True)
-    return typer.Exit(code=2)
+from pingback_ext.cli.failures import usage_error
 
 
 @app.command("mock")
@@ -48,19 +44,19 @@ def mock(
     keys = api_key or [secrets.token_urlsafe(18)]
     lists = segmentation_list or []
     if not 0 <= port <= 65535:
-        raise _fail(f"--port must be between 0 and 65535, got {port}")
+        raise usage_error("mock", f"--port must be between 0 and 65535, got {port}")
     if rate_limit < 0:
-        raise _fail(f"--rate-limit must be >= 0, got {rate_limit}")
+        raise usage_error("mock", f"--rate-limit must be >= 0, got {rate_limit}")
     if rate_limit > 0 and burst < 1:
-        raise _fail(f"--burst must be >= 1, got {burst}")
+        raise usage_error("mock", f"--burst must be >= 1, got {burst}")
     if any(not key.strip() for key in keys):
-        raise _fail("--api-key must not be empty")
+        raise usage_error("mock", "--api-key must not be empty")
     if any(not list_id.strip() for list_id in lists):
-        raise _fail("--segmentation-list must not be empty")
+        raise usage_error("mock", "--segmentation-list must not be empty")
     if log_level.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
-        raise _fail(f"unknown --log-level {log_level!r}")
+        raise usage_error("mock", f"unknown --log-level {log_level!r}")
     if db is not None and db.parent and not db.parent.exists():
-        raise _fail(f"directory for --db does not exist: {db.parent}")
+        raise usage_error("mock", f"directory for --db does not exist: {db.parent}")
 
     try:
         mock_app = create_app(
@@ -71,12 +67,14 @@ def mock(
             db_path=str(db) if db is not None else ":memory:",
         )
     except Exception as error:
-        raise _fail(f"cannot start the mock: {error}") from None
+        raise usage_error("mock", f"cannot start the mock: {error}") from None
     try:
         sock = bind_socket(host, port)
     except OSError as error:
         mock_app.close()
-        raise _fail(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+        raise usage_error(
+            "mock", f"cannot listen on {host}:{port}: {error.strerror or error}"
+        ) from None
 
     limit = "off" if rate_limit == 0 else f"{rate_limit:g} req/s per key, burst {burst}"
     typer.echo(f"Pingback mock listening on {base_url_for(sock)}")
