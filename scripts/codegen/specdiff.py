@@ -189,9 +189,7 @@ def _merge(into: dict[str, Any], member: dict[str, Any]) -> None:
         keep = {_key(v) for v in member["enum"]}
         into["enum"] = [v for v in into["enum"] if _key(v) in keep]
     for key, value in member.items():
-        if key not in ("properties", "required", "enum", *UPPER_BOUNDS, *LOWER_BOUNDS):
-            into.setdefault(key, value)
-        elif key == "enum":
+        if key not in ("properties", "required", *UPPER_BOUNDS, *LOWER_BOUNDS):
             into.setdefault(key, value)
 
 
@@ -308,7 +306,7 @@ class Comparison:
             op_id = op.get("operationId")
             op_id = str(op_id) if op_id is not None else None
             label = f"{show(op_id) + ' ' if op_id else ''}({method.upper()} {show(path)})"
-            item = doc["paths"][path] if path in doc["paths"] else {}
+            item = doc["paths"].get(path, {})
             found[(method, _normal_path(path))] = _Operation(label, method, path, op_id, item, op)
         return found
 
@@ -691,7 +689,7 @@ class Comparison:
             self._bound(old, new, key, name, at, side, lower=True)
         for key, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
             was, now = old.get(key), new.get(key)
-            if isinstance(was, bool) or isinstance(now, bool) or was is None and now is None:
+            if isinstance(was, bool) or isinstance(now, bool) or (was is None and now is None):
                 if bool(was) != bool(now):
                     effect = side.narrower() if now else side.wider()
                     text = f"{at}: {bound} {'now' if now else 'no longer'} exclusive"
@@ -717,15 +715,23 @@ class Comparison:
                 "unique-items-changed",
                 f"{at}: items {'now' if now else 'no longer'} unique",
             )
-        if isinstance(old.get("required"), bool) or isinstance(new.get("required"), bool):
-            if old.get("required") != new.get("required"):
-                self._add(
-                    Severity.NOTE,
-                    "boolean-required-changed",
-                    f"{at}: `required: {show(old.get('required', '(absent)'))}` -> "
-                    f"`{show(new.get('required', '(absent)'))}` on the field itself "
-                    "(not OpenAPI 3: only a list of names in the parent counts)",
-                )
+        self._boolean_required(old, new, at)
+
+    def _boolean_required(self, old: dict[str, Any], new: dict[str, Any], at: str) -> None:
+        """`required: true/false` on a field is JSON Schema draft 3, which OpenAPI 3 ignores."""
+        was, now = old.get("required"), new.get("required")
+        if was == now or not (isinstance(was, bool) or isinstance(now, bool)):
+            return
+
+        def said(value: Any) -> str:
+            return "(absent)" if value is None else f"`required: {show(value)}`"
+
+        self._add(
+            Severity.NOTE,
+            "boolean-required-changed",
+            f"{at}: {said(was)} -> {said(now)} on the field itself (ignored: OpenAPI 3 "
+            "reads only the parent's list of required names)",
+        )
 
     def _bound(
         self,
@@ -961,7 +967,6 @@ def is_breaking(changes: Iterable[Change]) -> bool:
 def render(changes: list[Change], *, identical: bool = False) -> str:
     """Grouped by operation (breaking ones first), then request side and response side."""
     real = [c for c in changes if c.severity is not Severity.NOTE]
-    notes = [c for c in changes if c.severity is Severity.NOTE]
     if not real:
         head = [
             "No API change"
