@@ -53,6 +53,7 @@ TAGS = {
     Severity.NOTE: "note",
 }
 SIDES = ("api", "operation", "request", "response")
+CREDENTIAL = "x-spec-diff-api-key"  # marks a parameter that stands for an apiKey scheme
 WHOLE_API = "the whole API"
 
 
@@ -402,7 +403,13 @@ class Comparison:
                     key = (where, name.lower() if where == "header" else name)
                     merged.setdefault(
                         key,
-                        {"in": where, "name": name, "required": True, "schema": {"type": "string"}},
+                        {
+                            "in": where,
+                            "name": name,
+                            "required": True,
+                            "schema": {"type": "string"},
+                            CREDENTIAL: True,
+                        },
                     )
         positions = {name: i for i, name in enumerate(_path_params(op.path))}
         keyed = {}
@@ -424,11 +431,15 @@ class Comparison:
                 self._add(Severity.COMPATIBLE, "parameter-added", f"new optional {place}")
         for key in [k for k in before if k not in after]:
             place = f"{key[0]} parameter {show(before[key].get('name'))}"
-            self._add(Severity.BREAKING, "parameter-removed", f"{place} removed")
+            if before[key].get(CREDENTIAL):
+                text = f"{place} (an API key) no longer required"
+                self._add(Severity.COMPATIBLE, "credential-removed", text)
+            else:
+                self._add(Severity.BREAKING, "parameter-removed", f"{place} removed")
         for key in [k for k in before if k in after]:
             was, now = before[key], after[key]
             place = f"{key[0]} parameter {show(now.get('name'))}"
-            if was.get("name") != now.get("name"):
+            if key[0] == "path" and was.get("name") != now.get("name"):
                 self._add(
                     Severity.BREAKING,
                     "path-parameter-renamed",
