@@ -618,7 +618,8 @@ class Comparison:
                 f"{at}: new alternative {_variant_name(variant)}",
             )
         for was, now in pairs:
-            label = f"{place} (alternative {_variant_name(now)})" if len(pairs) > 1 else place
+            named = now if len(new) > 1 else was
+            label = f"{place} (alternative {_variant_name(named)})" if len(pairs) > 1 else place
             self._schema(was, now, label, path, side, seen)
 
     def _single(
@@ -959,6 +960,13 @@ def _match_variants(
             right.remove(match[0])
     if len(left) == len(right):
         pairs.extend(zip(left, right, strict=True))
+        left, right = [], []
+    elif len(right) == 1 and len(new) == 1:
+        # Alternatives merged into one schema: each old one is compared with it.
+        pairs.extend((was, right[0]) for was in left)
+        left, right = [], []
+    elif len(left) == 1 and len(old) == 1:
+        pairs.extend((left[0], now) for now in right)
         left, right = [], []
     return pairs, left, right
 

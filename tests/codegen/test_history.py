@@ -19,6 +19,8 @@ from codegen.derive import DerivationError, apply, derive
 from codegen.regenerate import main as regenerate
 from codegen.specdiff import Severity, diff, render
 
+from tests.codegen.conftest import layout_args, tree_digest
+
 HISTORY = Path(__file__).with_name("history")
 REVISIONS = sorted(HISTORY.glob("*.yaml"))
 SPEC_DIFF = spec_io.REPO_ROOT / "scripts" / "spec-diff"
@@ -209,42 +211,15 @@ def test_shared_error_model_says_what_it_looked_for() -> None:
         apply(doc, [s for s in steps.REFACTORINGS if s.name == "shared-error-model"])
 
 
-@pytest.fixture
-def layout(tmp_path: Path) -> Path:
-    """A copy of the repo's openapi/ and generated/, so regenerating leaves the repo alone."""
-    shutil.copytree(spec_io.REPO_ROOT / "openapi", tmp_path / "openapi")
-    shutil.copytree(
-        spec_io.REPO_ROOT / "generated",
-        tmp_path / "generated",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    return tmp_path
-
-
-def _tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
 @pytest.mark.parametrize("old,new", PAIRS[:-1], ids=lambda p: p.name[:2])
 def test_regenerate_on_old_revisions_summarizes_then_names_the_step(
     layout: Path, old: Path, new: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Revisions the derivation cannot apply to: the summary still prints, then one line
     naming the step; nothing in the layout changes."""
-    before = _tree_digest(layout)
+    before = tree_digest(layout)
     shutil.copy(new, layout / "openapi" / "pingback.yaml")
-    code = regenerate(
-        [
-            "--spec", str(layout / "openapi" / "pingback.yaml"),
-            "--derived", str(layout / "openapi" / "pingback.derived.yaml"),
-            "--output", str(layout / "generated" / "pingback_client"),
-            "--baseline", str(old),
-        ]
-    )  # fmt: skip
+    code = regenerate([*layout_args(layout), "--baseline", str(old)])
     out, err = capsys.readouterr()
     assert code == 1
     assert out.startswith(f"Comparing {layout / 'openapi' / 'pingback.yaml'} with {old}:\n")
@@ -253,6 +228,6 @@ def test_regenerate_on_old_revisions_summarizes_then_names_the_step(
         f"regenerate: derivation step {step!r} does not apply to this revision: {looked_for}; "
         "nothing regenerated\n"
     )
-    after = _tree_digest(layout)
+    after = tree_digest(layout)
     del before["openapi/pingback.yaml"], after["openapi/pingback.yaml"]
     assert after == before
