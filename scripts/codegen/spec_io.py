@@ -42,6 +42,11 @@ def yaml_load_text(text: str) -> Document:
         raise SpecError(f"not YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     except RecursionError:
         raise SpecError("not YAML: nested too deeply") from None
+    return check_openapi(doc)
+
+
+def check_openapi(doc: Any) -> Document:
+    """The structure every reader here relies on, or SpecError saying what is missing."""
     if not isinstance(doc, dict):
         raise SpecError("not an OpenAPI document (top level is not a mapping)")
     version = doc.get("openapi")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.spec_io import Document, SpecError, load, operations, resolve
+from codegen.spec_io import Document, SpecError, check_openapi, load, operations, resolve
 
 
 class Severity(enum.IntEnum):
@@ -256,6 +256,8 @@ class Comparison:
     # ---- whole document
 
     def run(self) -> list[Change]:
+        check_openapi(self.old)
+        check_openapi(self.new)
         self._servers()
         old_ops, new_ops = self._operations(self.old), self._operations(self.new)
         pairs: list[tuple[_Operation, _Operation]] = []
@@ -373,7 +375,8 @@ class Comparison:
                 elif kind == "http":
                     described.add(f"http {str(scheme.get('scheme', '')).lower()}")
                 else:
-                    described.add(f"{kind} {name} {sorted(map(str, scopes or []))}")
+                    listed = scopes if isinstance(scopes, list) else []
+                    described.add(f"{kind} {name} {sorted(map(str, listed))}")
             found.append(frozenset(described))
         return found
 
