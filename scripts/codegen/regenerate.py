@@ -88,10 +88,10 @@ def _fail(message: str) -> None:
 
 def summarize(args: argparse.Namespace) -> bool | None:
     """Print what changed since the baseline; True if it breaks callers, None if unknown."""
-    new = spec_io.load(args.spec)
+    new, new_text = spec_io.load_with_text(args.spec)
     if args.baseline is not None:
-        old = spec_io.load(args.baseline)
-        old_text, origin = args.baseline.read_text(encoding="utf-8"), str(args.baseline)
+        old, old_text = spec_io.load_with_text(args.baseline)
+        origin = str(args.baseline)
     else:
         found = baseline.find(args.spec, args.derived)
         if isinstance(found, str):
@@ -103,7 +103,7 @@ def summarize(args: argparse.Namespace) -> bool | None:
         except spec_io.SpecError as exc:
             raise spec_io.SpecError(f"baseline {origin}: {exc}") from None
     changes = diff(old, new)
-    identical = old_text == args.spec.read_text(encoding="utf-8")
+    identical = old_text == new_text
     print(f"Comparing {args.spec} with {origin}:")
     print(render(changes, identical=identical))
     return is_breaking(changes)

@@ -22,13 +22,18 @@ class SpecError(ValueError):
 
 def load(path: Path) -> Document:
     """Read an OpenAPI 3 document, or raise SpecError naming the file and the problem."""
+    return load_with_text(path)[0]
+
+
+def load_with_text(path: Path) -> tuple[Document, str]:
+    """The document and its text, read once (so `<(git show ...)` works as a path too)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SpecError(f"{path}: cannot read: {reason}") from None
     try:
-        return yaml_load_text(text)
+        return yaml_load_text(text), text
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.spec_io import Document, SpecError, check_openapi, load, operations, resolve
+from codegen.spec_io import Document, SpecError, check_openapi, load_with_text, operations, resolve
 
 
 class Severity(enum.IntEnum):
@@ -83,6 +83,11 @@ def show(value: Any) -> str:
             text = json.dumps(value, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
             text = repr(value)
+    shown = _escape(text)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
+
+
+def _escape(text: str) -> str:
     out = []
     for char in text:
         if char.isprintable() and char not in "\u2028\u2029":
@@ -90,8 +95,7 @@ def show(value: Any) -> str:
         else:
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    shown = "".join(out)
-    return shown if len(shown) <= 200 else shown[:199] + "…"
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- schema helpers
@@ -176,7 +180,7 @@ def _merge(into: dict[str, Any], member: dict[str, Any]) -> None:
         props = into.setdefault("properties", {})
         props[name] = {"allOf": [props[name], prop]} if name in props else prop
     if isinstance(member.get("required"), list):
-        existing = into.get("required") if isinstance(into.get("required"), list) else []
+        existing: list[Any] = into["required"] if isinstance(into.get("required"), list) else []
         into["required"] = [*existing, *(n for n in member["required"] if n not in existing)]
     for key in UPPER_BOUNDS:
         if _number(member.get(key)) is not None:
@@ -251,7 +255,9 @@ class Comparison:
     # ---- recording
 
     def _add(self, severity: Severity, kind: str, text: str) -> None:
-        self.changes.append(Change(self._operation, self._side, severity, kind, text))
+        # Values are shown through show() where they are formatted; this is the guarantee.
+        printable = _escape(text)
+        self.changes.append(Change(self._operation, self._side, severity, kind, printable))
 
     # ---- whole document
 
@@ -427,13 +433,13 @@ class Comparison:
         before, after = self._params(self.old, old), self._params(self.new, new)
         for key in [k for k in after if k not in before]:
             param = after[key]
-            place = f"{key[0]} parameter {show(param.get('name'))}"
+            place = f"{show(key[0])} parameter {show(param.get('name'))}"
             if param.get("required") is True:
                 self._add(Severity.BREAKING, "parameter-added-required", f"new required {place}")
             else:
                 self._add(Severity.COMPATIBLE, "parameter-added", f"new optional {place}")
         for key in [k for k in before if k not in after]:
-            place = f"{key[0]} parameter {show(before[key].get('name'))}"
+            place = f"{show(key[0])} parameter {show(before[key].get('name'))}"
             if before[key].get(CREDENTIAL):
                 text = f"{place} (an API key) no longer required"
                 self._add(Severity.COMPATIBLE, "credential-removed", text)
@@ -441,7 +447,7 @@ class Comparison:
                 self._add(Severity.BREAKING, "parameter-removed", f"{place} removed")
         for key in [k for k in before if k in after]:
             was, now = before[key], after[key]
-            place = f"{key[0]} parameter {show(now.get('name'))}"
+            place = f"{show(key[0])} parameter {show(now.get('name'))}"
             if key[0] == "path" and was.get("name") != now.get("name"):
                 self._add(
                     Severity.BREAKING,
@@ -1022,10 +1028,9 @@ def render(changes: list[Change], *, identical: bool = False) -> str:
 
 
 def compare_files(old_path: Path, new_path: Path) -> tuple[list[Change], str]:
-    old_doc, new_doc = load(old_path), load(new_path)
+    (old_doc, old_text), (new_doc, new_text) = load_with_text(old_path), load_with_text(new_path)
     changes = diff(old_doc, new_doc)
-    identical = old_path.read_bytes() == new_path.read_bytes()
-    return changes, render(changes, identical=identical)
+    return changes, render(changes, identical=old_text == new_text)
 
 
 def main(argv: list[str] | None = None) -> int:

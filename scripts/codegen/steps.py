@@ -470,7 +470,7 @@ def shared_error_model(doc: Document) -> None:
             props = variant["properties"]
             code = str(props["errorCode"].get("example", "ERROR"))
             key = _example_key(
-                code, variant.get("title", response.get("description", "")), examples
+                code, str(variant.get("title", response.get("description", ""))), examples
             )
             examples[key] = {
                 "summary": variant.get("title", response.get("description", code)),

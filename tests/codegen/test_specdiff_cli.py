@@ -33,6 +33,26 @@ def test_same_file_is_no_api_change_exit_0(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().out == "No API change.\n"
 
 
+def test_a_revision_from_git_through_process_substitution() -> None:
+    """The CI recipe: `scripts/spec-diff <(git show REF:openapi/pingback.yaml) ...`."""
+    old = spec_io.REPO_ROOT / "tests" / "codegen" / "history" / "10-5575d4c.yaml"
+    result = subprocess.run(
+        ["bash", "-c", f'"{SPEC_DIFF}" <(cat "{old}") <(cat "{UPSTREAM}")'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("3 API change(s): 2 BREAKING")
+    same = subprocess.run(
+        ["bash", "-c", f'"{SPEC_DIFF}" <(cat "{UPSTREAM}") <(cat "{UPSTREAM}")'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (same.returncode, same.stdout) == (0, "No API change.\n")
+
+
 NOT_OPENAPI = [
     ("list", "- a\n", "not an OpenAPI document (top level is not a mapping)"),
     ("empty", "", "not an OpenAPI document (top level is not a mapping)"),
