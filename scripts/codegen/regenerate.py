@@ -86,6 +86,14 @@ def _fail(message: str) -> None:
     print(f"regenerate: {show(message)}", file=sys.stderr)
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is under it (scripts/ run from root)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def summarize(args: argparse.Namespace) -> bool | None:
     """Print what changed since the baseline; True if it breaks callers, None if unknown."""
     new, new_text = spec_io.load_with_text(args.spec)
@@ -104,7 +112,7 @@ def summarize(args: argparse.Namespace) -> bool | None:
             raise spec_io.SpecError(f"baseline {origin}: {exc}") from None
     changes = diff(old, new)
     identical = old_text == new_text
-    print(f"Comparing {args.spec} with {origin}:")
+    print(f"Comparing {_shown(args.spec)} with {origin}:")
     print(render(changes, identical=identical))
     return is_breaking(changes)
 

@@ -236,7 +236,7 @@ def _apply(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, 
     return doc
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(WHERE, VALUES)
 def test_mutated_file_through_the_command(path: tuple[Any, ...], value: Any) -> None:
     """The same through files and main(): exit 0, 1 or 2 only, no exception."""

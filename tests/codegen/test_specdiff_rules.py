@@ -594,6 +594,14 @@ def test_response_rules_are_on_the_response_side(rule: Rule) -> None:
     assert {c.side for c in diff(BASE, _edited(edit))} == {"response"}, name
 
 
+def test_response_additions_are_named_not_breaking_for_our_default_client() -> None:
+    revised = _edited(_set(_field("kind", _out), "enum", ["a", "b", "c"]))
+    assert render(diff(BASE, revised)).splitlines()[-1] == (
+        "  not breaking for our default client (it reads forward-compatibly): "
+        'response 200 body field kind: enum gained ["c"]'
+    )
+
+
 def test_same_field_judged_by_direction() -> None:
     """One edit to a schema used both ways: narrower breaks requests, not responses."""
     doc = copy.deepcopy(BASE)
