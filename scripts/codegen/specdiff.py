@@ -18,8 +18,11 @@ these machines cannot install; this covers the rules that matter for this API):
 Descriptions, examples, summaries and unreferenced components are not the API surface.
 `$ref`s are followed (circular ones stop), parameters merge path level and operation level,
 `allOf` members merge into one schema, `anyOf`/`oneOf` alternatives are matched by title,
-then by position. Paths match with their parameters' names blanked, so a renamed path
-parameter is one change (BREAKING: the generated function's argument is renamed).
+then by shape, then by position (alternatives merged into one schema are each compared with
+it). An apiKey security scheme counts as the parameter it is, so moving the key between a
+header parameter and a scheme is no change. Paths match with their parameters' names blanked,
+so a renamed path parameter is one change (BREAKING: the generated function's argument is
+renamed).
 """
 
 from __future__ import annotations
@@ -100,7 +103,6 @@ def _escape(text: str) -> str:
 
 # --------------------------------------------------------------------------- schema helpers
 
-NUMERIC_TYPES = {"integer", "number"}
 ALL_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
 UPPER_BOUNDS = {
     "maxLength": "maximum length",
@@ -154,8 +156,6 @@ def _type_name(schema: dict[str, Any]) -> str:
         name = "any"
     if isinstance(schema.get("format"), str):
         name += f"({schema['format']})"
-    if name == "array" and isinstance(schema.get("items"), dict):
-        name = "array"  # items are compared on their own
     if schema.get("nullable") is True:
         name += ", nullable"
     return show(name)
@@ -291,7 +291,8 @@ class Comparison:
             servers = doc.get("servers")
             if not isinstance(servers, list):
                 return []
-            return [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
+            found = [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
+            return [url.rstrip("/") or url for url in found]
 
         old, new = urls(self.old), urls(self.new)
         self._operation, self._side = WHOLE_API, "api"
@@ -844,7 +845,7 @@ class Comparison:
                 Severity.BREAKING, "property-removed", f"{place}: field {dotted(name)} removed"
             )
         for name in [n for n in added if n not in renamed.values()]:
-            kind = _type_name(self._flatten(self.new, after[name])[0])
+            kind = self._describe(after[name])
             if side.request:
                 if name in required_after:
                     self._add(
@@ -878,6 +879,14 @@ class Comparison:
             elif not side.request and now_required and not was_required:
                 self._add(Severity.COMPATIBLE, "property-now-required", f"{at}: now always present")
             self._schema(before[name], after[name], place, dotted(name), side, seen)
+
+    def _describe(self, node: Any) -> str:
+        """A new field's type for its one line: `string`, `array of object`."""
+        schema = self._flatten(self.new, node)[0]
+        name = _type_name(schema)
+        if name == "array" and "items" in schema:
+            name += " of " + _type_name(self._flatten(self.new, schema["items"])[0])
+        return name
 
     def _visible(self, doc: Document, schema: dict[str, Any], side: _Side) -> dict[str, Any]:
         props = _mapping(schema.get("properties"))

@@ -146,7 +146,7 @@ def test_10_to_11_renames_response_fields() -> None:
     `data.email` (same schema, so one rename)."""
     assert _changes("10", "11") == {
         (ADD, B, "property-removed", "200 body: field segmentationLists removed"),
-        (ADD, T, "property-added", "200 body: new field data (array)"),
+        (ADD, T, "property-added", "200 body: new field data (array of object)"),
         (
             REMOVE,
             B,
