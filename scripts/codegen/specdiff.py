@@ -129,12 +129,17 @@ def _number(value: Any) -> float | None:
 
 
 def _types(schema: dict[str, Any]) -> frozenset[str]:
-    """The JSON types a schema admits (no `type` admits all; nullable adds null)."""
+    """The JSON types a schema admits (no `type` admits all, but `properties` or `items` alone
+    mean an object or an array as every generator reads them; nullable adds null)."""
     declared = schema.get("type")
     if isinstance(declared, str):
         found = {declared}
     elif isinstance(declared, list) and declared:
         found = {str(t) for t in declared}
+    elif "properties" in schema:
+        found = {"object"}
+    elif "items" in schema:
+        found = {"array"}
     else:
         return ALL_TYPES
     if schema.get("nullable") is True:
@@ -562,23 +567,30 @@ class Comparison:
     # ---- schemas
 
     def _flatten(self, doc: Document, node: Any, depth: int = 0) -> tuple[dict[str, Any], str]:
-        """Resolve refs and merge allOf members; return the schema and its last $ref."""
-        ref = node.get("$ref") if isinstance(node, dict) else None
+        """Resolve refs and merge allOf members (a lone anyOf/oneOf member is the same thing);
+        return the schema and the $ref it was reached through."""
+        ref = str(node.get("$ref") or "") if isinstance(node, dict) else ""
         schema = resolve(doc, node)
         if not isinstance(schema, dict):
-            return {}, str(ref or "")
-        if "allOf" not in schema or not isinstance(schema["allOf"], list):
-            return schema, str(ref or "")
+            return {}, ref
+        members = list(schema["allOf"]) if isinstance(schema.get("allOf"), list) else []
+        absorbed = {"allOf"}
+        for key in ("anyOf", "oneOf"):
+            if isinstance(schema.get(key), list) and len(schema[key]) == 1:
+                members.append(schema[key][0])
+                absorbed.add(key)
+        if not members:
+            return schema, ref
         if depth > 32:
             raise SpecError("allOf nested too deeply (circular $ref?)")
-        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        merged = {k: v for k, v in schema.items() if k not in absorbed}
         merged = {**merged, "properties": dict(_mapping(merged.get("properties")))}
-        for member in schema["allOf"]:
+        for member in members:
             flat, _ = self._flatten(doc, member, depth + 1)
             _merge(merged, flat)
         if not merged["properties"]:
             del merged["properties"]
-        return merged, str(ref or "")
+        return merged, ref
 
     def _schema(
         self,

@@ -669,6 +669,11 @@ SAME_MEANING: list[tuple[str, Edit]] = [
             _put(doc)["parameters"].pop(0)
         ),
     ),
+    ("lone-any-of", _set(_in, "kind", {"anyOf": [{"type": "string", "enum": ["a", "b"]}]})),
+    (
+        "implicit-object",
+        lambda doc: doc["components"]["schemas"]["Thing"].pop("type"),
+    ),
     (
         "header-name-case",
         lambda doc: _put(doc)["parameters"][1].update(name="X-Trace"),
