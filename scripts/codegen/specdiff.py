@@ -118,6 +118,9 @@ LOWER_BOUNDS = {
 }
 
 
+COUNT_FLOORS = ("minLength", "minItems", "minProperties")
+
+
 def _mapping(node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
@@ -779,6 +782,8 @@ class Comparison:
         lower: bool,
     ) -> None:
         was, now = _number(old.get(key)), _number(new.get(key))
+        if key in COUNT_FLOORS:  # a count of at least 0 is no bound at all
+            was, now = (None if v is not None and v <= 0 else v for v in (was, now))
         if was == now:
             return
         text = f"{at}: {name} {show(was) if was is not None else '(none)'} -> " + (
@@ -787,9 +792,7 @@ class Comparison:
         if now is None:
             narrower = False
         elif was is None:
-            narrower = not (
-                lower and now <= 0 and key in ("minLength", "minItems", "minProperties")
-            )
+            narrower = True
         else:
             narrower = now > was if lower else now < was
         self._add(

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from codegen.specdiff import Change, Severity, diff, render
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 B, T, C = Severity.BREAKING, Severity.TOLERATED, Severity.COMPATIBLE
 OP = "putThing (PUT /things/{id})"
@@ -735,3 +737,63 @@ def test_breaking_changes_come_first_grouped_by_operation_and_side() -> None:
         "the whole API",
         "  not breaking: new base URL https://eu.example.com/v1",
     ]
+
+
+# ------------------------------------------------------------------ verdicts against an oracle
+
+BOUND = st.one_of(st.none(), st.integers(min_value=0, max_value=12))
+DOMAIN = range(21)  # every bound is at most 12, so 13..20 stands for "longer than any"
+
+
+def _accepted(low: int | None, high: int | None) -> set[int]:
+    return {n for n in DOMAIN if (low is None or n >= low) and (high is None or n <= high)}
+
+
+def _with(kind: str, low: int | None, high: int | None, values: list[str] | None) -> dict[str, Any]:
+    doc = copy.deepcopy(BASE)
+    keys = {"string": ("minLength", "maxLength"), "array": ("minItems", "maxItems")}[kind]
+    schema: dict[str, Any] = {"type": kind}
+    if kind == "array":
+        schema["items"] = {"type": "string"}
+    for key, bound in zip(keys, (low, high), strict=True):
+        if bound is not None:
+            schema[key] = bound
+    if values is not None:
+        (schema["items"] if kind == "array" else schema)["enum"] = values
+    _in(doc)["probe"] = schema
+    _out(doc)["probe"] = copy.deepcopy(schema)
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["string", "array"]),
+    old=st.tuples(BOUND, BOUND),
+    new=st.tuples(BOUND, BOUND),
+    old_values=st.one_of(st.none(), st.lists(st.sampled_from("abcde"), min_size=1, unique=True)),
+    new_values=st.one_of(st.none(), st.lists(st.sampled_from("abcde"), min_size=1, unique=True)),
+)
+def test_verdicts_match_what_each_revision_accepts(
+    kind: str,
+    old: tuple[int | None, int | None],
+    new: tuple[int | None, int | None],
+    old_values: list[str] | None,
+    new_values: list[str] | None,
+) -> None:
+    """Requests: BREAKING exactly when some value the old revision accepted is refused now.
+    Responses: never BREAKING for constraint changes; a wider one is named as tolerated."""
+    assume(all(lo is None or hi is None or lo <= hi for lo, hi in (old, new)))
+    changes = diff(_with(kind, *old, old_values), _with(kind, *new, new_values))
+    lengths_lost = bool(_accepted(*old) - _accepted(*new))
+    # No enum: any string at all, more than any list.
+    values_lost = new_values is not None and (
+        old_values is None or bool(set(old_values) - set(new_values))
+    )
+    request = {c.severity for c in changes if c.side == "request"}
+    assert (B in request) == (lengths_lost or values_lost), changes
+    response = {c.severity for c in changes if c.side == "response"}
+    assert B not in response
+    gained = bool(_accepted(*new) - _accepted(*old)) or (
+        old_values is not None and (new_values is None or bool(set(new_values) - set(old_values)))
+    )
+    assert (T in response) == gained, changes
