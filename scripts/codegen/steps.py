@@ -65,7 +65,12 @@ def _body_schema(doc: Document, op_id: str) -> Document:
     op = _operation(doc, op_id)
     if "requestBody" not in op:
         raise StepDoesNotApply(f"operation {op_id} has no request body")
-    schema: Document = _at(resolve(doc, op["requestBody"]), "content", "application/json", "schema")
+    try:
+        schema: Document = _at(
+            resolve(doc, op["requestBody"]), "content", "application/json", "schema"
+        )
+    except StepDoesNotApply as exc:
+        raise StepDoesNotApply(f"operation {op_id} request body: {exc}") from None
     return schema
 
 
@@ -497,7 +502,7 @@ def shared_error_model(doc: Document) -> None:
 
 def single_status_enum(doc: Document) -> None:
     schemas = _at(doc, "components", "schemas")
-    status = _at(schemas, "Subscriber", "properties", "status")
+    status = _at(doc, "components", "schemas", "Subscriber", "properties", "status")
     _at(status, "enum")
     schemas["SubscriberStatus"] = {
         "type": "string",
@@ -514,7 +519,7 @@ def single_status_enum(doc: Document) -> None:
 
 def named_custom_field(doc: Document) -> None:
     schemas = _at(doc, "components", "schemas")
-    item = _at(schemas, "CustomFields", "items")
+    item = _at(doc, "components", "schemas", "CustomFields", "items")
     schemas["CustomField"] = {**item, "description": "A custom field: a label and its value."}
     schemas["CustomFields"]["items"] = {"$ref": SCHEMAS + "CustomField"}
 
@@ -531,8 +536,8 @@ def _without_read_only(doc: Document, schema: Document) -> Document:
 
 def create_body_without_read_only(doc: Document) -> None:
     schemas = _at(doc, "components", "schemas")
-    _at(schemas, "CustomField")
-    _at(schemas, "Subscriber", "properties", "customFields")
+    _at(doc, "components", "schemas", "CustomField")
+    _at(doc, "components", "schemas", "Subscriber", "properties", "customFields")
     _at(doc, "components", "requestBodies", "Subscriber", "content", "application/json")
     schemas["CustomFieldInput"] = _without_read_only(doc, schemas["CustomField"])
     schemas["CustomFieldInput"]["description"] = "A custom field to set: a label and its value."
