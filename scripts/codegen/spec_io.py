@@ -47,7 +47,39 @@ def yaml_load_text(text: str) -> Document:
         raise SpecError(f"not YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     except RecursionError:
         raise SpecError("not YAML: nested too deeply") from None
+    _check_expanded_size(doc)
     return check_openapi(doc)
+
+
+MAX_NODES = 2_000_000  # the real spec has about 3,000
+
+
+def _check_expanded_size(doc: Any) -> None:
+    """YAML aliases share nodes; walking them expands them. Refuse documents that expand
+    beyond reason (a "billion laughs") or contain themselves, before anything walks them."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise SpecError("not an OpenAPI document (a YAML alias contains itself)")
+        if depth > 200:
+            raise SpecError("not YAML: nested too deeply")
+        in_progress.add(key)
+        children = node.values() if isinstance(node, dict) else node
+        total = 1 + sum(size(child, depth + 1) for child in children)
+        in_progress.discard(key)
+        sizes[key] = total
+        if total > MAX_NODES:
+            raise SpecError(f"document expands to more than {MAX_NODES:,} nodes (YAML aliases?)")
+        return total
+
+    size(doc, 0)
 
 
 def check_openapi(doc: Any) -> Document:

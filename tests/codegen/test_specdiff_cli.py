@@ -79,6 +79,34 @@ def test_unreadable_or_not_openapi_is_one_line_exit_2(
     assert result.stderr.count("\n") == 1, result.stderr
 
 
+LAUGHS = (
+    "openapi: 3.0.0\npaths: {}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(
+        f"x{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+        f"*a{i - 1}, *a{i - 1}, *a{i - 1}]\n"
+        for i in range(1, 10)
+    )
+)
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (LAUGHS, "document expands to more than 2,000,000 nodes"),
+        ("openapi: 3.0.0\npaths: {}\nx: &x [*x]\n", "a YAML alias contains itself"),
+        ("openapi: 3.0.0\npaths: {}\nx: " + "[" * 500 + "]" * 500 + "\n", "nested too deeply"),
+    ],
+    ids=["billion-laughs", "self-alias", "deep"],
+)
+def test_hostile_yaml_is_refused_quickly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    bad = _write(tmp_path, "bad.yaml", content)
+    assert main([str(UPSTREAM), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("target", ["missing.yaml", "."])
 def test_missing_file_or_directory_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
