@@ -81,11 +81,7 @@ def test_unreadable_or_not_openapi_is_one_line_exit_2(
 
 LAUGHS = (
     "openapi: 3.0.0\npaths: {}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-    + "".join(
-        f"x{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
-        f"*a{i - 1}, *a{i - 1}, *a{i - 1}]\n"
-        for i in range(1, 10)
-    )
+    + "".join(f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 10))
 )
 
 
