@@ -157,12 +157,13 @@ def regenerate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="regenerate", description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=spec_io.UPSTREAM_SPEC)
     parser.add_argument("--derived", type=Path, default=spec_io.DERIVED_SPEC)
     parser.add_argument("--output", type=Path, default=GENERATED)
-    parser.add_argument("--check", action="store_true", help="fail if committed output is stale")
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="fail if committed output is stale")
+    mode.add_argument(
         "--fail-on-breaking",
         action="store_true",
         help="exit 1 before touching anything if the new revision breaks callers",
