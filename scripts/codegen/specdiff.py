@@ -356,8 +356,10 @@ class Comparison:
 
     def _security(self, old: _Operation, new: _Operation) -> None:
         """A caller satisfies one alternative today; it breaks if no new one asks for less."""
-        before = self._alternatives(self.old, old)
-        after = self._alternatives(self.new, new)
+        counts = (len(self._requirements(self.old, old)), len(self._requirements(self.new, new)))
+        single = counts == (1, 1)
+        before = self._alternatives(self.old, old, keys_are_parameters=single)
+        after = self._alternatives(self.new, new, keys_are_parameters=single)
         if before == after:
             return
         stranded = [a for a in before if not any(b <= a for b in after)]
@@ -367,12 +369,25 @@ class Comparison:
         else:
             self._add(Severity.COMPATIBLE, "security-relaxed", text)
 
-    def _alternatives(self, doc: Document, op: _Operation) -> list[frozenset[str]]:
-        """Security alternatives without the apiKey ones, which count as parameters (below)."""
-        result = []
-        for requirement in self._requirements(doc, op):
-            result.append(frozenset(d for d in requirement if not d.startswith("apiKey ")))
-        return sorted(set(result), key=sorted) or [frozenset()]
+    def _alternatives(
+        self, doc: Document, op: _Operation, *, keys_are_parameters: bool
+    ) -> list[frozenset[str]]:
+        """What a caller may send to be let in, one set per alternative.
+
+        When both revisions have one alternative, its API keys are parameters (compared
+        there) and are left out here. Otherwise each alternative counts the API keys the
+        operation's required parameters already make every caller send, so a key that moves
+        between a parameter and a scheme is still no change."""
+        requirements = self._requirements(doc, op)
+        if keys_are_parameters:
+            return [frozenset(d for d in requirements[0] if not d.startswith("apiKey "))]
+        sent = set()
+        for source in (op.item.get("parameters"), op.op.get("parameters")):
+            for raw in source if isinstance(source, list) else []:
+                param = _mapping(resolve(doc, raw))
+                if param.get("required") is True and param.get("in") != "path":
+                    sent.add(f"apiKey {param.get('in')}:{param.get('name')}")
+        return sorted({r | sent for r in requirements}, key=sorted)
 
     def _requirements(self, doc: Document, op: _Operation) -> list[frozenset[str]]:
         declared = op.op.get("security", doc.get("security"))

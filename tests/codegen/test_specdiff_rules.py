@@ -545,6 +545,19 @@ API_RULES: list[Rule] = [
         ("security-relaxed", C),
     ),
     (
+        "bearer-as-an-alternative",
+        _both(
+            _set(
+                lambda doc: doc["components"]["securitySchemes"],
+                "bearer",
+                {"type": "http", "scheme": "bearer"},
+            ),
+            lambda doc: doc.__setitem__("security", [{"key": []}, {"bearer": []}]),
+        ),
+        ("security-relaxed", C),
+        ("security-changed", B),
+    ),
+    (
         "api-key-no-longer-needed",
         lambda doc: doc.__setitem__("security", []),
         ("credential-removed", C),
@@ -557,6 +570,9 @@ API_RULES: list[Rule] = [
 ALSO: dict[tuple[str, str], set[tuple[str, Severity]]] = {
     ("api-key-renamed", "forward"): {("credential-removed", C)},
     ("api-key-renamed", "reverse"): {("credential-removed", C)},
+    # With two alternatives the key is no longer a parameter of every call.
+    ("bearer-as-an-alternative", "forward"): {("credential-removed", C)},
+    ("bearer-as-an-alternative", "reverse"): {("parameter-added-required", B)},
 }
 
 
