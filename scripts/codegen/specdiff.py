@@ -15,6 +15,12 @@ these machines cannot install; this covers the rules that matter for this API):
   reads forward-compatibly (a strict reader could break on it).
 * the whole API: base URLs (servers); security requirements per operation.
 
+Where this differs from oasdiff it is because callers use our generated client, not raw
+HTTP: a removed field is BREAKING even when it was optional (the generated model loses the
+attribute, the generated function the argument), and so are a renamed path parameter or
+operationId. Additions to responses are named, not failed, because our client reads
+forward-compatibly (unknown fields and values pass through).
+
 Descriptions, examples, summaries and unreferenced components are not the API surface.
 `$ref`s are followed (circular ones stop), parameters merge path level and operation level,
 `allOf` members merge into one schema, `anyOf`/`oneOf` alternatives are matched by title,
