@@ -25,7 +25,7 @@ from pathlib import Path
 
 from codegen import baseline, spec_io
 from codegen.derive import DerivationError, derive
-from codegen.specdiff import diff, is_breaking, render, show
+from codegen.specdiff import diff, is_breaking, one_line, render
 
 CONFIG = Path(__file__).with_name("openapi-python-client.yaml")
 GENERATED = spec_io.REPO_ROOT / "generated" / "pingback_client"
@@ -83,7 +83,7 @@ def build(upstream: Path, workdir: Path) -> tuple[str, Path]:
 
 
 def _fail(message: str) -> None:
-    print(f"regenerate: {show(message)}", file=sys.stderr)
+    print(f"regenerate: {one_line(message)}", file=sys.stderr)
 
 
 def _shown(path: Path) -> str:

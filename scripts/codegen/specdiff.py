@@ -92,11 +92,11 @@ def show(value: Any) -> str:
             text = json.dumps(value, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
             text = repr(value)
-    shown = _escape(text)
+    shown = one_line(text)
     return shown if len(shown) <= 200 else shown[:199] + "…"
 
 
-def _escape(text: str) -> str:
+def one_line(text: str) -> str:
     out = []
     for char in text:
         if char.isprintable() and char not in "\u2028\u2029":
@@ -270,7 +270,7 @@ class Comparison:
 
     def _add(self, severity: Severity, kind: str, text: str) -> None:
         # Values are shown through show() where they are formatted; this is the guarantee.
-        printable = _escape(text)
+        printable = one_line(text)
         self.changes.append(Change(self._operation, self._side, severity, kind, printable))
 
     # ---- whole document
@@ -1089,7 +1089,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         changes, text = compare_files(args.old, args.new)
     except SpecError as exc:
-        print(f"spec-diff: {show(str(exc))}", file=sys.stderr)
+        print(f"spec-diff: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except RecursionError:
         print("spec-diff: a document is nested too deeply to compare", file=sys.stderr)

@@ -238,3 +238,15 @@ def test_the_wrapper_passes_the_exit_status(layout: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("regenerate: the new revision breaks callers")
+
+
+def test_errors_are_one_whole_line_even_for_hostile_paths(
+    layout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = layout / ("evil\n\x1b[31m" + "x" * 230 + ".yaml")
+    assert main([*layout_args(layout), "--baseline", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err[:-1].isprintable()
+    assert "evil\\x0a\\x1b[31m" + "x" * 230 in err and err.rstrip("\n").endswith(
+        ".yaml: cannot read: No such file or directory"
+    )
