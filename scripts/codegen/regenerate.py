@@ -183,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     except DerivationError as exc:
         _fail(f"{exc}; nothing regenerated")
         return 1
+    except RecursionError:
+        _fail("a document is nested too deeply to read; nothing regenerated")
+        return 2
 
 
 if __name__ == "__main__":

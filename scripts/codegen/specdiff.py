@@ -125,6 +125,7 @@ LOWER_BOUNDS = {
 
 
 COUNT_FLOORS = ("minLength", "minItems", "minProperties")
+MAX_DEPTH = 64  # fields within fields; the real spec goes 4 deep
 
 
 def _mapping(node: Any) -> dict[str, Any]:
@@ -592,7 +593,7 @@ class Comparison:
 
     def _flatten(self, doc: Document, node: Any, depth: int = 0) -> tuple[dict[str, Any], str]:
         """Resolve refs and merge allOf members (a lone anyOf/oneOf member is the same thing);
-        return the schema and the $ref it was reached through."""
+        return the schema and the $refs it was reached through (its own, its members')."""
         ref = str(node.get("$ref") or "") if isinstance(node, dict) else ""
         schema = resolve(doc, node)
         if not isinstance(schema, dict):
@@ -609,12 +610,14 @@ class Comparison:
             raise SpecError("allOf nested too deeply (circular $ref?)")
         merged = {k: v for k, v in schema.items() if k not in absorbed}
         merged = {**merged, "properties": dict(_mapping(merged.get("properties")))}
+        refs = [ref] if ref else []
         for member in members:
-            flat, _ = self._flatten(doc, member, depth + 1)
+            flat, member_refs = self._flatten(doc, member, depth + 1)
             _merge(merged, flat)
+            refs += [member_refs] if member_refs else []
         if not merged["properties"]:
             del merged["properties"]
-        return merged, ref
+        return merged, "|".join(refs)
 
     def _schema(
         self,
@@ -631,6 +634,8 @@ class Comparison:
             if (old_ref, new_ref) in seen:
                 return  # a circular schema: this pair is being compared further up
             seen = (*seen, (old_ref, new_ref))
+        if len(seen) > MAX_DEPTH or path.count(".") + path.count("[]") > MAX_DEPTH:
+            return  # deeper than any real body; circular through shapes no $ref names
         at = f"{place} field {path}" if path else place
 
         old_variants, new_variants = _variants(old), _variants(new)

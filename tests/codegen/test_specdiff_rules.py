@@ -721,9 +721,18 @@ def test_same_meaning_written_differently_is_no_change(case: tuple[str, Edit]) -
     assert _kinds(diff(revised, BASE)) == set()
 
 
-def test_circular_schemas_terminate() -> None:
+@pytest.mark.parametrize(
+    "parent",
+    [
+        {"$ref": "#/components/schemas/Thing"},
+        {"allOf": [{"$ref": "#/components/schemas/Thing"}], "description": "The parent."},
+        {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/Thing"}]}},
+    ],
+    ids=["ref", "all-of-wrapper", "array-of-lone-any-of"],
+)
+def test_circular_schemas_terminate(parent: dict[str, Any]) -> None:
     doc = copy.deepcopy(BASE)
-    _out(doc)["parent"] = {"$ref": "#/components/schemas/Thing"}
+    _out(doc)["parent"] = parent
     revised = copy.deepcopy(doc)
     _out(revised)["extra"] = {"type": "string"}
     changes = diff(doc, revised)
