@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from codegen import spec_io, steps
 from codegen.derive import DerivationError, apply
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 UPSTREAM = spec_io.load(spec_io.UPSTREAM_SPEC)
 STEPS = {s.name: s for s in [*steps.ADDITIONS, *steps.REFACTORINGS]}
@@ -174,3 +176,40 @@ def test_a_shape_no_step_foresaw_still_names_the_step(junk: Any) -> None:
         apply(doc, [*steps.ADDITIONS, *steps.REFACTORINGS])
     message = str(caught.value)
     assert message.startswith("derivation step '") and "\n" not in message
+
+
+# Junk anywhere in today's upstream: the derivation works or names a step, in one line.
+def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _places(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _places(value, (*path, index))
+    return found
+
+
+JUNK = st.sampled_from(
+    [None, True, 0, "", "object", [], [1], {}, {"type": "object"}, {"properties": []},
+     {"$ref": "#/components/schemas/Subscriber"}, {"$ref": "#/nowhere"}, {"$ref": 5},
+     {"allOf": [{}]}, {"anyOf": []}, {"items": []}]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_places(UPSTREAM)), JUNK), min_size=1, max_size=2))
+def test_junk_anywhere_derives_or_names_a_step(edits: list[tuple[tuple[Any, ...], Any]]) -> None:
+    doc = copy.deepcopy(UPSTREAM)
+    for path, value in edits:
+        node: Any = doc
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = copy.deepcopy(value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit replaced this place's parent
+    try:
+        apply(doc, [*steps.ADDITIONS, *steps.REFACTORINGS])
+    except DerivationError as exc:
+        assert str(exc).startswith("derivation step '") and "\n" not in str(exc)
