@@ -250,3 +250,15 @@ def test_errors_are_one_whole_line_even_for_hostile_paths(
     assert "evil\\x0a\\x1b[31m" + "x" * 230 in err and err.rstrip("\n").endswith(
         ".yaml: cannot read: No such file or directory"
     )
+
+
+def test_without_a_baseline_regenerate_says_so_and_goes_on(
+    layout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _revise(layout, "add-field")
+    assert _regenerate(layout) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No baseline to compare with: the upstream revision pingback.derived")
+    assert out.rstrip().endswith("name it with --baseline FILE.")
+    model = layout / "generated" / "pingback_client" / "models" / "subscriber_update.py"
+    assert "locale: str | Unset = UNSET" in model.read_text()
