@@ -1072,9 +1072,23 @@ def render(changes: list[Change], *, identical: bool = False) -> str:
         lines.append(name)
         for side in SIDES:
             members = sorted((c for c in groups[name] if c.side == side), key=lambda c: c.severity)
-            for change in members:
-                lines.append(f"  {change.line()}")
+            lines += [f"  {c.line()}" for c in members if c.severity is not Severity.NOTE]
+            lines += [f"  {line}" for line in _notes(members)]
     return "\n".join(lines)
+
+
+def _notes(changes: list[Change]) -> list[str]:
+    """Notes that say the same thing about several places, as one line naming them all."""
+    places: dict[tuple[str, str], list[str]] = {}
+    for change in changes:
+        if change.severity is Severity.NOTE:
+            where, _, what = change.text.partition(": ")
+            places.setdefault((change.side, what), []).append(where)
+    side_word = {"request": "request ", "response": "response "}
+    return [
+        f"{TAGS[Severity.NOTE]}: {side_word.get(side, '')}{', '.join(wheres)}: {what}"
+        for (side, what), wheres in places.items()
+    ]
 
 
 def compare_files(old_path: Path, new_path: Path) -> tuple[list[Change], str]:

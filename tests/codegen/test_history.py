@@ -91,7 +91,14 @@ def test_04_to_05_changes_nothing_callers_see() -> None:
     for op, status in ((CREATE, "201"), (GET, "200"), (UPDATE, "200")):
         for name in ("name", "phone", "status"):
             assert (op, f"{status} body field data.{name}") in notes
-    assert render(changes).startswith("No API change")
+    text = render(changes)
+    assert text.startswith("No API change")
+    assert (
+        "  note: request body field phone, body field name, body field status: "
+        "`required: false` -> (absent) on the field itself (ignored: OpenAPI 3 reads only the "
+        "parent's list of required names)"
+    ) in text.splitlines()
+    assert sum(line.startswith("  note: ") for line in text.splitlines()) == 5
 
 
 def test_05_to_06_create_starts_requiring_email() -> None:
