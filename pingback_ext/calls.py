@@ -19,7 +19,7 @@ from pingback_ext.engine import Operation, Plan, request_plan
 from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import Settings, timeout_from
+from pingback_ext.settings import Settings, flag, timeout_from
 
 logger = logging.getLogger("pingback")
 
@@ -38,6 +38,7 @@ REMOVE = Operation(
     results.membership,
     idempotent=True,
 )
+NO_FIELDS: frozenset[str] = frozenset()
 #: Every generated operation, by operationId (the surface-parity test checks this is complete).
 OPERATIONS = {op.operation_id: op for op in (CREATE, GET, UPDATE, ADD, REMOVE)}
 
@@ -52,14 +53,17 @@ class Calls:
     def _request(
         self, operation: Operation, arguments: dict[str, Any], options: Mapping[str, Any]
     ) -> Plan[Any]:
+        """The plan of one request, with the call's own options applied (absent: the
+        client's; `developer_mode=None` too; `timeout=None`: no timeout)."""
         settings, policy = self.settings, self.policy
         if options.get("developer_mode") is not None:
-            settings = settings.but(developer_mode=bool(options["developer_mode"]))
-        if options.get("timeout") is not None:
-            settings = settings.but(timeout=timeout_from(options["timeout"]))
-        if options.get("max_retries") is not None:
+            dev = flag("developer_mode", options["developer_mode"], per_call=True)
+            settings = settings.but(developer_mode=dev)
+        if "timeout" in options:
+            settings = settings.but(timeout=timeout_from(options["timeout"], per_call=True))
+        if "max_retries" in options:
             policy = policy.with_max_retries(options["max_retries"])
-        return request_plan(settings, operation, arguments, policy)
+        return request_plan(settings, operation, arguments, policy, bodies.extras(options))
 
     # -- subscribers
 
@@ -76,11 +80,13 @@ class Calls:
         return created
 
     def get(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber]:
+        bodies.check_keywords("get", options, NO_FIELDS)
         arguments = {"email": path_segment("email", email)}
         subscriber: results.Subscriber = yield from self._request(GET, arguments, options)
         return subscriber
 
     def find(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber | None]:
+        bodies.check_keywords("find", options, NO_FIELDS)
         try:
             return (yield from self.get(email, options))
         except SubscriberNotFound:
@@ -92,6 +98,7 @@ class Calls:
         return subscriber
 
     def unsubscribe(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber]:
+        bodies.check_keywords("unsubscribe", options, NO_FIELDS)
         fields = {**options, "status": SubscriberStatus.UNSUBSCRIBED_SUBSCRIBER}
         return (yield from self.update(email, fields))
 
@@ -142,6 +149,7 @@ class Calls:
     def add_subscriber(
         self, email: str, list_ids: Sequence[str] | str, options: Mapping[str, Any]
     ) -> Plan[results.MembershipList]:
+        bodies.check_keywords("add_subscriber", options, NO_FIELDS)
         arguments = {"email": path_segment("email", email), "body": bodies.lists_body(list_ids)}
         memberships: results.MembershipList = yield from self._request(ADD, arguments, options)
         return memberships
@@ -149,6 +157,7 @@ class Calls:
     def remove_subscriber(
         self, list_id: str, email: str, options: Mapping[str, Any]
     ) -> Plan[results.SegmentationMembership]:
+        bodies.check_keywords("remove_subscriber", options, NO_FIELDS)
         arguments = {
             "id": path_segment("segmentation list id", list_id),
             "email": path_segment("email", email),
