@@ -172,9 +172,12 @@ class _ClientBase:
             self._pacer.close()
 
     def __repr__(self) -> str:
+        settings = getattr(self, "_settings", None)  # None while __init__ refuses a setting
+        if settings is None:
+            return f"{type(self).__name__}(<not configured>)"
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, "
-            f"developer_mode={self.developer_mode}, api_key={self._settings.api_key!r})"
+            f"{type(self).__name__}(base_url={settings.base_url!r}, "
+            f"developer_mode={settings.developer_mode}, api_key={settings.api_key!r})"
         )
 
 

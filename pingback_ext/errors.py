@@ -30,9 +30,9 @@
             └── Redirected (3xx)                  .location; redirects are never followed
 
 How an error answer picks its class (`error_class`): a 429 is always RateLimited (it drives
-retries) and a 3xx Redirected (the key must not follow a redirect); otherwise a known errorCode decides, whatever the status; otherwise 5xx is ServerError,
-403 Forbidden, a status the spec declares for the operation its status class, and any other
-status UnexpectedStatus.
+retries) and a 3xx Redirected (the key must not follow a redirect); otherwise a known errorCode
+decides, whatever the status; otherwise 5xx is ServerError, 403 Forbidden, a status the spec
+declares for the operation its status class, and any other status UnexpectedStatus.
 
 Exceptions never carry the API key: requests attached to them have it redacted.
 """

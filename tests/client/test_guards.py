@@ -84,7 +84,7 @@ def test_loopback_http_and_https_are_fine(url: str) -> None:
 @pytest.mark.parametrize("url", ["ftp://x/v1", "not a url", "https:///v1", "https://x/v1?q=1"])
 def test_malformed_base_urls(url: str) -> None:
     with pytest.raises(ConfigurationError):
-        resolve(api_key="k", base_url=url, developer_mode=None, timeout=None, max_retries=None)
+        resolve(api_key="k", base_url=url, environ={})
 
 
 # ------------------------------------------------------------------------- paths

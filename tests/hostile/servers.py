@@ -94,7 +94,7 @@ class Reply:
             lines.append(f"content-length: {len(self.body)}")
         if "connection" not in names:
             lines.append("connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
