@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-from pingback_ext import AsyncPingback, Pingback, ResponseValidationError
+from pingback_ext import AsyncPingback, ConfigurationError, Pingback, ResponseValidationError
 from pingback_ext.settings import DEFAULT_TIMEOUT, NOT_GIVEN
 from pingback_ext.spec import UnknownValue
 from tests.client import bodies
@@ -218,7 +218,7 @@ def test_with_options_pacing_and_http_client() -> None:
         assert clone._http is http
         clone.close()
         assert not http.is_closed  # the caller's client is the caller's to close
-    with pytest.raises(Exception, match="httpx.Client"):
+    with pytest.raises(ConfigurationError, match=r"httpx\.Client"):
         pb.with_options(http_client=httpx.AsyncClient())  # type: ignore[arg-type]
     pb.close()
 
