@@ -70,11 +70,18 @@ def options_of(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_keywords(method: str, given: Mapping[str, Any], fields: frozenset[str]) -> None:
-    """A TypeError for any keyword `method` does not take, before anything is sent (as Python
-    does for a misspelt keyword: `developer_mod=True` must not be dropped silently)."""
+    """A TypeError for any keyword a public `method` does not take, before anything is sent (as
+    Python does for a misspelt keyword: `developer_mod=True` must not be dropped silently)."""
     for name in given:
         if name not in fields and name not in OPTION_NAMES:
             raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
+
+
+def _unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Fields of a record (bulk, CSV) that no request takes: bad data, not a misspelt keyword."""
+    extra = set(fields) - allowed - OPTION_NAMES
+    if extra:
+        raise InvalidRequestError(f"unknown field(s): {', '.join(sorted(extra))}")
 
 
 def extras(options: Mapping[str, Any]) -> Extras:
@@ -161,7 +168,7 @@ def segmentation_lists(value: Sequence[str] | str) -> list[str]:
 
 
 def update_body(fields: Mapping[str, Any]) -> SubscriberUpdate:
-    check_keywords("update", fields, UPDATE_NAMES)
+    _unknown(fields, UPDATE_NAMES)
     given = {k: v for k, v in fields.items() if k in UPDATE_NAMES and v is not None}
     if not given:
         raise InvalidRequestError(
@@ -178,7 +185,7 @@ CREATE_NAMES = frozenset(CreateFields.__annotations__) - OPTION_NAMES
 
 
 def create_body(email: str, fields: Mapping[str, Any]) -> SubscriberCreate:
-    check_keywords("create", fields, CREATE_NAMES)
+    _unknown(fields, CREATE_NAMES)
     given = {k: v for k, v in fields.items() if v is not None}
     return SubscriberCreate(
         email=email,
