@@ -3,12 +3,13 @@
 Responses are checked against the spec before the generated models parse them, so a body that
 breaks the spec becomes one ResponseValidationError instead of a raw KeyError or TypeError.
 
-Two readings (`read_body`). Strict: the body must be exactly what the spec allows. Lenient (the
-default, as Stainless SDKs do): what a newer API may add without breaking us is accepted — a
-new enum value, a new field, a value outside a pattern or format — while the shape we rely on
-(required fields, types, `data`) is still checked. The generated models parse enums strictly,
-so a new enum value is swapped for a known one while the model is built, and put back after as
-an `UnknownValue` (a str with a `.value`, so `to_dict()` still works).
+Two readings (`read_body`). Strict: the body must be what the spec allows (the spec leaves
+objects open: a field it does not list is allowed, and kept). Lenient (the default, as Stainless
+SDKs do): what a newer API may add without breaking us is accepted too — a new enum value, a
+value outside a pattern, format or length, a field an object closes itself to — while the shape
+we rely on (required fields, types, `data`) is still checked. The generated models parse enums
+strictly, so a new enum value is swapped for a known one while the model is built, and put back
+after as an `UnknownValue` (a str with a `.value`, so `to_dict()` still works).
 """
 
 from __future__ import annotations
@@ -88,25 +89,11 @@ def response_validator(operation_id: str, status: int) -> jsonschema_rs.Validato
     schema = _response_schema(operation_id, status)
     if schema is None:
         return None
-    # Strict means exactly what the spec lists: an object's undeclared fields are refused too.
-    schema = closed(schema)
     # date-time is checked (the models would read "2020-01-01" as a naive datetime); email is
     # not: the server decides what it accepts as an address, the client only reads it back.
     return jsonschema_rs.Draft4Validator(
         schema, validate_formats=True, formats={"email": _any_text}
     )
-
-
-def closed(schema: Any) -> Any:
-    """`schema` with every object that lists its properties closed to any other."""
-    if isinstance(schema, list):
-        return [closed(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    node = {key: closed(value) for key, value in schema.items()}
-    if "properties" in node and "additionalProperties" not in node:
-        node["additionalProperties"] = False
-    return node
 
 
 def lenient(schema: Any) -> Any:
