@@ -142,6 +142,10 @@ def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
     if isinstance(value, Mapping):
         return [CustomFieldInput(label=_string("custom field label", k), value=_field_value(k, v))
                 for k, v in value.items()]  # fmt: skip
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidRequestError(
+            f"custom_fields must be a mapping or a list of fields, got {type(value).__name__}"
+        )
     fields = []
     for item in value:
         if isinstance(item, CustomFieldInput):
@@ -159,6 +163,10 @@ def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
 
 
 def segmentation_lists(value: Sequence[str] | str) -> list[str]:
+    if isinstance(value, Mapping) or not isinstance(value, str | Iterable):
+        raise InvalidRequestError(
+            f"segmentation lists must be a list id or a list of them, got {type(value).__name__}"
+        )
     ids = [value] if isinstance(value, str) else list(value)
     for list_id in ids:
         if not isinstance(list_id, str) or not list_id.strip():

@@ -439,3 +439,23 @@ def test_nasty_keys_emails_and_names_give_a_typed_error_or_the_right_request(
     for request in server.requests[before:]:
         outputs.append(repr(request.body))
     assert not leaks(key, caplog.text, *outputs)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda pb: pb.segmentations.add_subscriber(EMAIL, None),
+     lambda pb: pb.segmentations.add_subscriber(EMAIL, 5),
+     lambda pb: pb.segmentations.add_subscriber(EMAIL, {"a": 1}),
+     lambda pb: pb.subscribers.create(EMAIL, custom_fields=5),
+     lambda pb: pb.subscribers.create(EMAIL, custom_fields="age=25"),
+     lambda pb: pb.subscribers.create(EMAIL, segmentation_lists=7),
+     lambda pb: pb.subscribers.get(None),
+     lambda pb: pb.subscribers.update(EMAIL, status=3)],
+)  # fmt: skip
+def test_8_wrong_types_are_invalid_requests(
+    make_client: ClientFactory, hostile_server: ServerFactory, call: Any
+) -> None:
+    server = hostile_server(subscriber_reply())
+    with pytest.raises(InvalidRequestError):
+        call(make_client(base_url=server.base_url))
+    assert server.requests == []
