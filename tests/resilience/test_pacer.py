@@ -228,3 +228,19 @@ def test_a_refused_caller_leaves_no_one_waiting_behind_it(clock: FakeClock) -> N
     start = clock.now
     assert second.acquire() == 0.0  # waits only what is left of the pause itself
     assert clock.now - start == pytest.approx(10.0)
+
+
+def test_a_shared_redis_pause_is_bounded_and_refused_at_once(redis_url: str) -> None:
+    from pingback_ext.ratelimit import RedisPacer
+
+    key = APIKey("redis-bounded-pause-key")
+    first = RedisPacer(redis_url, api_key=key, prefix="test:bounded:")
+    second = RedisPacer(redis_url, api_key=key, prefix="test:bounded:")
+    try:
+        first.pause(1e308)
+        held = second.acquire(max_pause=1.0)  # another process sees the pause, bounded
+        assert 0 < held <= MAX_PAUSE
+    finally:
+        first._redis.delete(first._pause_key, first._bucket_key)
+        first.close()
+        second.close()
