@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pingback_ext import AsyncPingback, ConfigurationError, Pingback, ResponseValidationError
 from pingback_ext.settings import DEFAULT_TIMEOUT, NOT_GIVEN
@@ -21,6 +23,7 @@ from tests.client import bodies
 from tests.client.conftest import API_KEY, BASE_URL, ClientFactory
 from tests.hostile.fixtures import ServerFactory
 from tests.hostile.servers import REQUEST_ID, Reply, subscriber_data, subscriber_reply
+from tests.hostile.text import nasty_text
 
 EMAIL = "ana@example.com"
 
@@ -270,3 +273,35 @@ def test_pingback_log_turns_on_logging_with_no_code(
     assert "retrying in" in done.stderr  # INFO
     assert (" DEBUG " in done.stderr) is (level == "debug")
     assert key not in done.stderr + done.stdout
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    status=nasty_text(min_size=1),
+    field=st.text(min_size=1, max_size=20).filter(lambda n: n not in subscriber_data()),
+    value=st.one_of(st.none(), st.booleans(), st.integers(), nasty_text(), st.lists(st.integers())),
+)
+def test_any_new_status_or_field_is_kept_as_sent(
+    make_client: ClientFactory, status: str, field: str, value: Any
+) -> None:
+    try:
+        json.dumps(status).encode("utf-8")
+        status.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # a lone surrogate cannot travel in a UTF-8 body
+    try:
+        json.dumps(value).encode("utf-8")
+        if isinstance(value, str):
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    data = {**subscriber_data(EMAIL, status=status), field: value}
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as api:
+        api.get("/subscriber/ana%40example.com").respond(
+            200, json={"data": data, "requestId": REQUEST_ID}
+        )
+        sub = make_client().subscribers.get(EMAIL)
+    assert sub.status == status and sub.to_dict()["status"] == status
+    assert sub.to_dict()[field] == value
