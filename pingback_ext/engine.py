@@ -299,10 +299,7 @@ def request_plan(
     started = clock()
     queued = 0.0
     for attempt in itertools.count(1):
-        may_wait = policy.budget - (clock() - started - queued)
-        if send.attempt_limit is not None:
-            may_wait = min(may_wait, send.attempt_limit)
-        held = yield Acquire(max(0.0, may_wait))
+        held = yield Acquire(_may_wait(policy, send, clock() - started - queued))
         if held:
             raise _held_back(send, held, attempt)
         sent_at = clock()
@@ -317,7 +314,9 @@ def request_plan(
             failure = error
         failure.attempts = attempt
         if isinstance(failure, RateLimited) and failure.retry_after:
-            yield Pause(failure.retry_after)
+            yield Pause(failure.retry_after)  # everyone sharing the key holds off (bounded)
+            if failure.retry_after > _may_wait(policy, send, clock() - started - queued):
+                raise failure  # this call may not wait that long: say so now, do not block
         elapsed = clock() - started - queued
         delay = policy.next_delay(
             failure, idempotent=operation.idempotent, retry=attempt, elapsed=elapsed
@@ -330,6 +329,13 @@ def request_plan(
         )  # fmt: skip
         yield Sleep(delay)
     raise AssertionError("unreachable")
+
+
+def _may_wait(policy: RetryPolicy, send: Send, spent: float) -> float:
+    """How long a call may still wait for a 429's pause: what is left of its retry budget, and
+    no longer than its timeout (a call with `timeout=2` is not kept waiting for 30 s)."""
+    left = max(0.0, policy.budget - spent)
+    return left if send.attempt_limit is None else min(left, send.attempt_limit)
 
 
 def _held_back(send: Send, seconds: float, attempt: int) -> RateLimited:

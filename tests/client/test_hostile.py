@@ -111,6 +111,19 @@ def test_1_a_call_that_may_not_wait_that_long_raises_at_once_and_blocks_nobody(
 
 
 @pytest.mark.timeout(30)
+def test_1_a_retry_after_longer_than_the_timeout_raises_at_once(
+    make_client: ClientFactory, hostile_server: ServerFactory
+) -> None:
+    server = hostile_server(Reply.rate_limited("10"), subscriber_reply())
+    pb = make_client(api_key=unique_key(), base_url=server.base_url, rate_limit=5.0, timeout=2)
+    started = time.monotonic()
+    with pytest.raises(RateLimited) as caught:
+        pb.subscribers.get(EMAIL)
+    assert time.monotonic() - started < 1.5
+    assert caught.value.retry_after == 10 and caught.value.sent and len(server.requests) == 1
+
+
+@pytest.mark.timeout(30)
 def test_1_a_short_pause_is_waited_out(
     make_client: ClientFactory, hostile_server: ServerFactory
 ) -> None:
