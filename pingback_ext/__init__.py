@@ -27,6 +27,7 @@ from pingback_ext.errors import (
     PingbackError,
     RateLimited,
     RateLimiterError,
+    Redirected,
     ResponseValidationError,
     SegmentationListNotFound,
     ServerError,
@@ -40,9 +41,11 @@ from pingback_ext.errors import (
 )
 from pingback_ext.ratelimit import LocalPacer, RedisPacer
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
-from pingback_ext.settings import APIKey
+from pingback_ext.settings import NOT_GIVEN, APIKey, NotGiven
+from pingback_ext.spec import UnknownValue
 
 __all__ = [
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APIKey",
@@ -62,11 +65,13 @@ __all__ = [
     "MissingAPIKeyError",
     "MissingBody",
     "NotFound",
+    "NotGiven",
     "Pingback",
     "PingbackError",
     "RateLimited",
     "RateLimiterError",
     "RecordOutcome",
+    "Redirected",
     "RedisPacer",
     "ResponseValidationError",
     "SegmentationListNotFound",
@@ -79,5 +84,6 @@ __all__ = [
     "SubscriberNotFound",
     "TransportError",
     "UnexpectedStatus",
+    "UnknownValue",
     "UnprocessableEntity",
 ]

@@ -19,7 +19,7 @@ from pingback_ext.engine import Operation, Plan, request_plan
 from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import Settings, timeout_from
+from pingback_ext.settings import Settings, flag, timeout_from
 
 logger = logging.getLogger("pingback")
 
@@ -52,14 +52,17 @@ class Calls:
     def _request(
         self, operation: Operation, arguments: dict[str, Any], options: Mapping[str, Any]
     ) -> Plan[Any]:
+        """The plan of one request, with the call's own options applied (absent: the
+        client's; `developer_mode=None` too; `timeout=None`: no timeout)."""
         settings, policy = self.settings, self.policy
         if options.get("developer_mode") is not None:
-            settings = settings.but(developer_mode=bool(options["developer_mode"]))
-        if options.get("timeout") is not None:
-            settings = settings.but(timeout=timeout_from(options["timeout"]))
-        if options.get("max_retries") is not None:
+            dev = flag("developer_mode", options["developer_mode"], per_call=True)
+            settings = settings.but(developer_mode=dev)
+        if "timeout" in options:
+            settings = settings.but(timeout=timeout_from(options["timeout"], per_call=True))
+        if "max_retries" in options:
             policy = policy.with_max_retries(options["max_retries"])
-        return request_plan(settings, operation, arguments, policy)
+        return request_plan(settings, operation, arguments, policy, bodies.extras(options))
 
     # -- subscribers
 

@@ -51,6 +51,8 @@ DEFAULT_BURST = 2
 RATE_MARGIN = 0.01
 #: The second request of a burst waits at least this long after the first (seconds).
 BURST_GAP = 0.025
+#: The longest a 429 may hold back everyone sharing a key (seconds), whatever its Retry-After.
+MAX_PAUSE = 60.0
 
 _ALGORITHM = GCRA()
 #: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
@@ -116,31 +118,60 @@ class _PacerBase:
 
     # -- the loop
 
-    def _wait(self) -> float:
-        """Seconds to wait before trying again; 0 when a request may go now (and was counted)."""
+    def _wait(self, refuse_after: float) -> float:
+        """Seconds to wait before trying again; 0 when a request may go now (and was counted).
+
+        Raises _PauseTooLong when a 429's pause runs past `refuse_after` (clock time).
+        """
         now = self._clock()
-        held = self._paused_until() - now
-        if held > 0:
-            return held
+        until = self._paused_until()
+        if until > refuse_after:
+            raise _PauseTooLong(until - now)
+        if until > now:
+            return until - now
         return self._check(math.floor(now * 1000)) / 1000
 
-    def acquire(self) -> None:
-        """Block until a request may be sent."""
-        while (wait := self._wait()) > 0:
-            self._sleep(wait)
+    def acquire(self, max_pause: float = math.inf) -> float:
+        """Block until a request may be sent, and return 0.0.
 
-    async def acquire_async(self) -> None:
-        """Wait (without blocking the event loop) until a request may be sent."""
-        while (wait := await self._wait_async()) > 0:
-            await self._async_sleep(wait)
+        If a 429's pause (see `pause`) holds this key for longer than `max_pause` seconds from
+        now, return what is left of it at once instead, without taking a turn: the caller
+        raises RateLimited rather than blocking past what it may wait.
+        """
+        refuse_after = self._clock() + max_pause
+        try:
+            while (wait := self._wait(refuse_after)) > 0:
+                self._sleep(wait)
+        except _PauseTooLong as held:
+            return held.seconds
+        return 0.0
 
-    async def _wait_async(self) -> float:
-        return self._wait()
+    async def acquire_async(self, max_pause: float = math.inf) -> float:
+        """Like `acquire`, without blocking the event loop."""
+        refuse_after = self._clock() + max_pause
+        try:
+            while (wait := await self._wait_async(refuse_after)) > 0:
+                await self._async_sleep(wait)
+        except _PauseTooLong as held:
+            return held.seconds
+        return 0.0
+
+    async def _wait_async(self, refuse_after: float) -> float:
+        return self._wait(refuse_after)
 
     def pause(self, seconds: float) -> None:
-        """Hold back every caller sharing this budget for `seconds` (a 429's Retry-After)."""
-        if seconds > 0:
-            self._extend_pause(self._clock() + seconds)
+        """Hold back every caller sharing this budget for `seconds` (a 429's Retry-After).
+
+        This is the one place a pause is bounded: at most MAX_PAUSE, whatever the server said,
+        so that one absurd Retry-After cannot freeze every caller of the key.
+        """
+        if isinstance(seconds, int | float) and seconds > 0 and not math.isnan(seconds):
+            self._extend_pause(self._clock() + min(float(seconds), MAX_PAUSE))
+
+
+class _PauseTooLong(Exception):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
 class _LocalState:
@@ -268,10 +299,10 @@ class RedisPacer(_PacerBase):
         except _REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
-    async def _wait_async(self) -> float:
+    async def _wait_async(self, refuse_after: float) -> float:
         # A blocking Redis round trip must not stall the event loop; at 5 requests/s the
         # thread hop costs nothing that matters.
-        return await asyncio.to_thread(self._wait)
+        return await asyncio.to_thread(self._wait, refuse_after)
 
     def close(self) -> None:
         self._redis.close()

@@ -1,7 +1,8 @@
 """The call groups, one per API tag: `client.subscribers` and `client.segmentations`.
 
-Each method is one line: it hands the shared plan (calls.py) to its client to run, blocking
-for `Pingback`, awaited for `AsyncPingback`.
+Each method checks its keywords (a misspelt one is a TypeError, before anything is sent) and
+hands the shared plan (calls.py) to its client to run, blocking for `Pingback`, awaited for
+`AsyncPingback`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Unpack
 
-from pingback_ext.bodies import CreateFields, RequestOptions, UpdateFields
+from pingback_ext.bodies import (
+    CREATE_NAMES,
+    UPDATE_NAMES,
+    CreateFields,
+    RequestOptions,
+    UpdateFields,
+    check_keywords,
+)
 from pingback_ext.bulk import (
     BULK_MAX_RETRIES,
     BulkReport,
@@ -20,6 +28,9 @@ from pingback_ext.bulk import (
     run_concurrently,
 )
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
+
+#: The methods that take only per-call options.
+_NONE: frozenset[str] = frozenset()
 
 if TYPE_CHECKING:
     from pingback_ext.client import AsyncPingback, Pingback
@@ -33,26 +44,32 @@ class Subscribers:
 
     def create(self, email: str, **fields: Unpack[CreateFields]) -> Subscriber:
         """POST /subscriber. Raises SubscriberAlreadyExists if the email is taken."""
+        check_keywords("create", fields, CREATE_NAMES)
         return self._client._run(self._client._calls.create(email, fields))
 
     def get(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
         """GET /subscriber/{email}. Raises SubscriberNotFound."""
+        check_keywords("get", options, _NONE)
         return self._client._run(self._client._calls.get(email, options))
 
     def find(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber | None:
         """Like get, but None when there is no such subscriber."""
+        check_keywords("find", options, _NONE)
         return self._client._run(self._client._calls.find(email, options))
 
     def update(self, email: str, **fields: Unpack[UpdateFields]) -> Subscriber:
         """PUT /subscriber/{email}: change name, phone or status."""
+        check_keywords("update", fields, UPDATE_NAMES)
         return self._client._run(self._client._calls.update(email, fields))
 
     def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
         """Create, or update on 409. Returns (subscriber, created)."""
+        check_keywords("upsert", fields, CREATE_NAMES)
         return self._client._run(self._client._calls.upsert(email, fields))
 
     def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
         """Set status unsubscribed_subscriber (the subscriber opts out of email)."""
+        check_keywords("unsubscribe", options, _NONE)
         return self._client._run(self._client._calls.unsubscribe(email, options))
 
     def bulk_upsert(
@@ -91,12 +108,14 @@ class Segmentations:
         self, email: str, list_ids: Sequence[str] | str, **options: Unpack[RequestOptions]
     ) -> MembershipList:
         """POST /segmentation/add-subscriber/{email}: one membership per list id."""
+        check_keywords("add_subscriber", options, _NONE)
         return self._client._run(self._client._calls.add_subscriber(email, list_ids, options))
 
     def remove_subscriber(
         self, list_id: str, email: str, **options: Unpack[RequestOptions]
     ) -> SegmentationMembership:
         """DELETE /segmentation/{id}/remove-subscriber/{email}: the membership removed."""
+        check_keywords("remove_subscriber", options, _NONE)
         return self._client._run(self._client._calls.remove_subscriber(list_id, email, options))
 
 
@@ -108,26 +127,32 @@ class AsyncSubscribers:
 
     async def create(self, email: str, **fields: Unpack[CreateFields]) -> Subscriber:
         """POST /subscriber. Raises SubscriberAlreadyExists if the email is taken."""
+        check_keywords("create", fields, CREATE_NAMES)
         return await self._client._run(self._client._calls.create(email, fields))
 
     async def get(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
         """GET /subscriber/{email}. Raises SubscriberNotFound."""
+        check_keywords("get", options, _NONE)
         return await self._client._run(self._client._calls.get(email, options))
 
     async def find(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber | None:
         """Like get, but None when there is no such subscriber."""
+        check_keywords("find", options, _NONE)
         return await self._client._run(self._client._calls.find(email, options))
 
     async def update(self, email: str, **fields: Unpack[UpdateFields]) -> Subscriber:
         """PUT /subscriber/{email}: change name, phone or status."""
+        check_keywords("update", fields, UPDATE_NAMES)
         return await self._client._run(self._client._calls.update(email, fields))
 
     async def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
         """Create, or update on 409. Returns (subscriber, created)."""
+        check_keywords("upsert", fields, CREATE_NAMES)
         return await self._client._run(self._client._calls.upsert(email, fields))
 
     async def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
         """Set status unsubscribed_subscriber (the subscriber opts out of email)."""
+        check_keywords("unsubscribe", options, _NONE)
         return await self._client._run(self._client._calls.unsubscribe(email, options))
 
     async def bulk_upsert(
@@ -162,12 +187,14 @@ class AsyncSegmentations:
         self, email: str, list_ids: Sequence[str] | str, **options: Unpack[RequestOptions]
     ) -> MembershipList:
         """POST /segmentation/add-subscriber/{email}: one membership per list id."""
+        check_keywords("add_subscriber", options, _NONE)
         return await self._client._run(self._client._calls.add_subscriber(email, list_ids, options))
 
     async def remove_subscriber(
         self, list_id: str, email: str, **options: Unpack[RequestOptions]
     ) -> SegmentationMembership:
         """DELETE /segmentation/{id}/remove-subscriber/{email}: the membership removed."""
+        check_keywords("remove_subscriber", options, _NONE)
         return await self._client._run(
             self._client._calls.remove_subscriber(list_id, email, options)
         )

@@ -122,7 +122,7 @@ def test_retry_after_in_seconds_or_http_date() -> None:
     assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
     for junk in (None, "", "soon", "nan", "inf", "-5x"):
         assert parse_retry_after(junk) in (None, 0.0)
-    assert parse_retry_after("-5") == 0.0
+    assert parse_retry_after("-5") is None  # RFC 9110: delta-seconds has no sign
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -148,8 +148,7 @@ def drive(plan: Iterator[Any], outcomes: list[Any], clock: FakeClock) -> tuple[A
         return done.value, actions
 
 
-SETTINGS = resolve(api_key="k", base_url=BASE_URL, developer_mode=None, timeout=None,
-                   max_retries=None)  # fmt: skip
+SETTINGS = resolve(api_key="k", base_url=BASE_URL, environ={})
 
 
 def reset(request_sent: bool) -> httpx.TransportError:
