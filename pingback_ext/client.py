@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -120,6 +121,29 @@ class _ClientBase:
         )
 
 
+class _RateFromEnv(float):
+    """The default `rate_limit`: PINGBACK_RATE_LIMIT if set (0 turns pacing off), else 5/s.
+
+    A float (5.0) of its own type, so that an explicit `rate_limit=5.0` is told apart from it.
+    """
+
+
+RATE_FROM_ENV: float = _RateFromEnv(DEFAULT_RATE)
+
+
+def _rate_from_env(environ: Mapping[str, str]) -> float:
+    raw = environ.get("PINGBACK_RATE_LIMIT", "").strip()
+    if not raw:
+        return DEFAULT_RATE
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate < float("inf"):
+        raise ConfigurationError("PINGBACK_RATE_LIMIT must be a number >= 0 (0 turns pacing off)")
+    return rate
+
+
 def _choose_pacer(
     api_key: APIKey,
     rate_limit: float | None,
@@ -128,6 +152,8 @@ def _choose_pacer(
     redis_url: str | None,
 ) -> Pacer | None:
     """pacer= wins; rate_limit None/0 turns pacing off; redis_url shares it across processes."""
+    if isinstance(rate_limit, _RateFromEnv):
+        rate_limit = _rate_from_env(os.environ)
     if pacer is not None:
         if redis_url is not None:
             raise ConfigurationError("pass pacer= or redis_url=, not both")
@@ -163,7 +189,7 @@ class Pingback(_ClientBase):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         retry_budget: float | None = None,
-        rate_limit: float | None = DEFAULT_RATE,
+        rate_limit: float | None = RATE_FROM_ENV,
         burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
         redis_url: str | None = None,
@@ -246,7 +272,7 @@ class AsyncPingback(_ClientBase):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         retry_budget: float | None = None,
-        rate_limit: float | None = DEFAULT_RATE,
+        rate_limit: float | None = RATE_FROM_ENV,
         burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
         redis_url: str | None = None,

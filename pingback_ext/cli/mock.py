@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.failures import usage_error
 
 
-@app.command("mock")
 def mock(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
         "127.0.0.1"

@@ -3,6 +3,9 @@
 
 Each command runs in a fresh interpreter (the same one, same flags), interleaved round by
 round so that machine load hits all three alike; the median wall time of each is compared.
+Bytecode is cached for all of them alike (in a temporary PYTHONPYCACHEPREFIX, written by a
+warm-up run), as after a pip install: PYTHONDONTWRITEBYTECODE would otherwise make an editable
+checkout recompile its sources on every start while site-packages use their .pyc files.
 Goals: `import pingback_ext` <= 1.5x and `pingback --version` <= 1.6x `import httpx`.
 Also lists which optional stacks `import pingback_ext` loaded (should be none of them).
 
@@ -12,9 +15,11 @@ Usage: .venv/bin/python scripts/benchmarks/startup.py [--rounds 21]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,9 +38,9 @@ PROBE = (
 )
 
 
-def wall(cmd: list[str]) -> float:
+def wall(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
@@ -44,11 +49,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for cmd in COMMANDS.values():  # warm the OS file cache and .pyc files
-        wall(cmd)
-    for _ in range(args.rounds):
-        for name, cmd in COMMANDS.items():
-            times[name].append(wall(cmd))
+    with tempfile.TemporaryDirectory(prefix="pingback-startup-") as pycache:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = pycache
+        for cmd in COMMANDS.values():  # write the .pyc files, warm the OS file cache
+            wall(cmd, env)
+        for _ in range(args.rounds):
+            for name, cmd in COMMANDS.items():
+                times[name].append(wall(cmd, env))
     medians = {name: statistics.median(values) for name, values in times.items()}
     base = medians["import httpx"]
     print(f"start-up, median of {args.rounds} interleaved runs ({sys.executable}):")
