@@ -12,19 +12,12 @@ from importlib.util import find_spec
 
 PACKAGE = "pingback-toolkit"
 
-#: The top-level modules each extra provides (an extra includes the ones it builds on).
+#: The top-level modules each extra's feature imports (what `pip install '…[extra]'` brings).
+#: The `mock` and `contract` extras also install the CLI, for their `pingback` commands.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "cli": ("typer", "rich", "email_validator"),
-    "mock": ("typer", "rich", "email_validator", "uvicorn"),
-    "contract": (
-        "typer",
-        "rich",
-        "email_validator",
-        "uvicorn",
-        "schemathesis",
-        "hypothesis",
-        "pytest",
-    ),
+    "mock": ("uvicorn", "email_validator"),
+    "contract": ("schemathesis", "hypothesis", "pytest", "uvicorn", "email_validator"),
     "redis": ("redis",),
 }
 

@@ -9,12 +9,17 @@ from typing import Annotated
 import typer
 
 from pingback_ext.cli.failures import usage_error
+from pingback_ext.cli.output import stderr, stdout
 
 
 def mock(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Interface to bind (loopback by default). Any other exposes the mock's data "
+            "and controls to whoever can reach the port."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8787,
     api_key: Annotated[
         list[str] | None,
@@ -37,7 +42,12 @@ def mock(
 ) -> None:
     """Run a stateful mock of the Pingback API (served under /v1) until interrupted."""
     from pingback_ext.mock.app import create_app
-    from pingback_ext.mock.server import base_url_for, bind_socket, uvicorn_server
+    from pingback_ext.mock.server import (
+        base_url_for,
+        bind_socket,
+        listens_on_loopback,
+        uvicorn_server,
+    )
 
     keys = api_key or [secrets.token_urlsafe(18)]
     lists = segmentation_list or []
@@ -75,15 +85,22 @@ def mock(
         ) from None
 
     limit = "off" if rate_limit == 0 else f"{rate_limit:g} req/s per key, burst {burst}"
-    typer.echo(f"Pingback mock listening on {base_url_for(sock)}")
+    if not listens_on_loopback(sock):
+        stderr.print(
+            f"warning: --host {host} is not loopback: anyone who can reach "
+            f"{base_url_for(sock)} with one of the API keys below can read and change that "
+            "key's subscribers (custom fields included) and use its /_mock/ controls (reset, "
+            "blacklist, inject faults); there is no TLS. Use it only on a network you trust."
+        )
+    stdout.print(f"Pingback mock listening on {base_url_for(sock)}")
     for key in keys:
-        typer.echo(f"  api key: {key}")
+        stdout.print(f"  api key: {key}")
     for list_id in mock_app.segmentation_lists:
-        typer.echo(f"  segmentation list: {list_id}")
-    typer.echo(f"  rate limit: {limit}")
-    typer.echo(f"  storage: {db if db is not None else 'in memory (lost on exit)'}")
-    typer.echo(f"  controls: {base_url_for(sock).removesuffix('/v1')}/_mock/")
-    typer.echo("Press Ctrl+C to stop.", nl=True)
+        stdout.print(f"  segmentation list: {list_id}")
+    stdout.print(f"  rate limit: {limit}")
+    stdout.print(f"  storage: {db if db is not None else 'in memory (lost on exit)'}")
+    stdout.print(f"  controls: {base_url_for(sock).removesuffix('/v1')}/_mock/ (with x-api-key)")
+    stdout.print("Press Ctrl+C to stop.")
 
     server = uvicorn_server(mock_app, log_level=log_level.lower())
     try:
