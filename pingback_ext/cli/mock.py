@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,20 @@ import typer
 
 from pingback_ext.cli.failures import usage_error
 from pingback_ext.cli.output import stderr, stdout
+
+
+def exposure_warning(sock: socket.socket, host: str) -> str | None:
+    """What a mock listening beyond loopback exposes, or None on loopback."""
+    from pingback_ext.mock.server import base_url_for, listens_on_loopback
+
+    if listens_on_loopback(sock):
+        return None
+    return (
+        f"warning: --host {host} is not loopback: anyone who can reach {base_url_for(sock)} "
+        "with one of the API keys below can read and change that key's subscribers (custom "
+        "fields included) and use its /_mock/ controls (reset, blacklist, inject faults); "
+        "there is no TLS. Use it only on a network you trust."
+    )
 
 
 def mock(
@@ -42,12 +57,7 @@ def mock(
 ) -> None:
     """Run a stateful mock of the Pingback API (served under /v1) until interrupted."""
     from pingback_ext.mock.app import create_app
-    from pingback_ext.mock.server import (
-        base_url_for,
-        bind_socket,
-        listens_on_loopback,
-        uvicorn_server,
-    )
+    from pingback_ext.mock.server import base_url_for, bind_socket, uvicorn_server
 
     keys = api_key or [secrets.token_urlsafe(18)]
     lists = segmentation_list or []
@@ -85,13 +95,9 @@ def mock(
         ) from None
 
     limit = "off" if rate_limit == 0 else f"{rate_limit:g} req/s per key, burst {burst}"
-    if not listens_on_loopback(sock):
-        stderr.print(
-            f"warning: --host {host} is not loopback: anyone who can reach "
-            f"{base_url_for(sock)} with one of the API keys below can read and change that "
-            "key's subscribers (custom fields included) and use its /_mock/ controls (reset, "
-            "blacklist, inject faults); there is no TLS. Use it only on a network you trust."
-        )
+    warning = exposure_warning(sock, host)
+    if warning is not None:
+        stderr.print(warning)
     stdout.print(f"Pingback mock listening on {base_url_for(sock)}")
     for key in keys:
         stdout.print(f"  api key: {key}")
