@@ -67,7 +67,8 @@ def main() -> int:
             ratio = median / base
             ok = ratio <= GOALS[name]
             failed |= not ok
-            line += f"  {ratio:.2f}x import httpx (goal <= {GOALS[name]}x) {'ok' if ok else 'MISSED'}"
+            verdict = "ok" if ok else "MISSED"
+            line += f"  {ratio:.2f}x import httpx (goal <= {GOALS[name]}x) {verdict}"
         print(line)
     loaded = subprocess.run(
         [sys.executable, "-c", PROBE], check=True, capture_output=True, text=True
