@@ -2,13 +2,16 @@
 
 `Commands` is the root group. It lists exactly `COMMANDS` and builds a command from its module
 when the command runs or help is shown, so `pingback --version` imports none of them. A command
-whose extra is missing becomes a stand-in that prints which one to install. Every command's
-failure ends here: one line and an exit code, or the full traceback with `--debug`.
+whose extra is missing becomes a stand-in that prints which one to install. Every failure ends
+here: one line and an exit code (a command's error, or a usage error that echoes an argument,
+both printed literally), or the full traceback of a command's error with `--debug`.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -57,6 +60,25 @@ def load(command: Command) -> Any:
     return typer.main.get_command(single)
 
 
+#: click's ClickException, from whichever click Typer runs on (it bundles its own since 0.2x).
+_ClickException: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
+)
+
+
+def _usage_error(error: Any) -> int:
+    """A usage error as one line (help stays help); its exit code."""
+    from pingback_ext.cli.output import stderr
+
+    if type(error).__name__ == "NoArgsIsHelpError":  # `pingback subscriber`: show its help
+        sys.stderr.write(error.format_message() + "\n")
+    else:
+        ctx = getattr(error, "ctx", None)
+        where = ctx.command_path if ctx is not None else "pingback"
+        stderr.print(f"{where}: error: {error.format_message()} (see {where} --help)")
+    return int(error.exit_code)
+
+
 class Commands(TyperGroup):
     """The root group: exactly the commands of COMMANDS, loaded on use; failures end here."""
 
@@ -68,6 +90,24 @@ class Commands(TyperGroup):
             if command.name == cmd_name:
                 return load(command)
         return None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = (args, prog_name, complete_var, False, windows_expand_args)
+        if not standalone_mode:
+            return super().main(*run, **extra)
+        try:
+            code = super().main(*run, **extra)
+        except _ClickException as error:
+            code = _usage_error(error)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         from pingback_ext.errors import PingbackError
