@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
 import time
@@ -15,7 +14,13 @@ import httpx
 from pingback_ext.calls import Calls
 from pingback_ext.engine import Acquire, Action, Pacer, Pause, Plan, Send, Sleep
 from pingback_ext.errors import ConfigurationError
-from pingback_ext.ratelimit import DEFAULT_BURST, DEFAULT_RATE, LocalPacer, RedisPacer
+from pingback_ext.ratelimit import (
+    DEFAULT_BURST,
+    DEFAULT_RATE,
+    LocalPacer,
+    RedisPacer,
+    asyncio_sleep,
+)
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import APIKey, Settings, resolve, timeout_from
@@ -301,7 +306,7 @@ class AsyncPingback(_ClientBase):
         self.segmentations = AsyncSegmentations(self)
 
     #: How retry backoff waits (tests replace it to run retries without sleeping).
-    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio_sleep)
 
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):

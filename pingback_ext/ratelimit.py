@@ -22,7 +22,6 @@ which is ~1-2% below the ceiling over a run and absorbs `BURST_GAP` of arrival j
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import math
 import threading
@@ -47,6 +46,13 @@ BURST_GAP = 0.025
 #: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
 #: request weighs as many units as the milliseconds it costs (see `_Budget`).
 _MS_UNITS = 1000
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """`asyncio.sleep`, asyncio imported on first use: `import pingback_ext` stays cheap."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 @functools.cache
@@ -87,12 +93,12 @@ class _PacerBase:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-        async_sleep: Callable[[float], Awaitable[None]],
+        async_sleep: Callable[[float], Awaitable[None]] | None,
     ) -> None:
         self._budget = _Budget(rate, burst)
         self._clock = clock
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or asyncio_sleep
 
     @property
     def rate(self) -> float:
@@ -169,7 +175,7 @@ class LocalPacer(_PacerBase):
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
         _state: _LocalState | None = None,
     ) -> None:
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
@@ -237,7 +243,7 @@ class RedisPacer(_PacerBase):
         prefix: str = "pingback:ratelimit:",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
         self._redis = _connect(redis)
@@ -277,6 +283,8 @@ class RedisPacer(_PacerBase):
     async def _wait_async(self) -> float:
         # A blocking Redis round trip must not stall the event loop; at 5 requests/s the
         # thread hop costs nothing that matters.
+        import asyncio
+
         return await asyncio.to_thread(self._wait)
 
     def close(self) -> None:

@@ -9,7 +9,6 @@ stays cheap, and the spec is read once, when the first answer is checked.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,8 @@ _ANNOTATIONS = frozenset({"example", "examples", "description", "title", "readOn
 
 def derived_spec_path() -> Path:
     """The derived spec: packaged beside pingback_ext in a wheel, else the repo's openapi/."""
+    from importlib import resources
+
     packaged = resources.files("pingback_ext").joinpath("_spec/pingback.derived.yaml")
     if packaged.is_file():
         return Path(str(packaged))
