@@ -36,7 +36,7 @@ from pingback_ext.mock.asgi_io import (
 from pingback_ext.mock.errors import ApiError
 from pingback_ext.mock.faults import Fault, Faults
 from pingback_ext.mock.ratelimit import TokenBucketLimiter, retry_after_header
-from pingback_ext.mock.recorder import RecordedRequest, Recorder, redacted_headers
+from pingback_ext.mock.recorder import RecordedRequest, Recorder
 from pingback_ext.mock.routing import Match, Operation, match
 from pingback_ext.mock.store import Partition, Store
 from pingback_ext.mock.validation import (
@@ -77,15 +77,6 @@ class _Request:
                 self.content_length = int(value)
         self.account: str | None = None
         self.raw_body: bytes | None = None
-
-    def json_or_none(self) -> Any:
-        """The body as JSON for the request log (None when absent or not JSON)."""
-        if not self.raw_body or not self.raw_body.strip():
-            return None
-        try:
-            return parse_json(self.raw_body)
-        except ApiError:
-            return None
 
 
 class MockApp:
@@ -271,8 +262,8 @@ class MockApp:
             RecordedRequest(
                 method=scope["method"],
                 path=scope["path"],
-                json=request.json_or_none(),
-                headers=redacted_headers(scope["headers"]),
+                raw_headers=scope["headers"],
+                raw_body=request.raw_body,
                 status=status,
                 operation=None if operation is None else operation.value,
                 account=request.account,

@@ -7,29 +7,68 @@ long-running `pingback mock` does not grow without end.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 REDACTED = "[redacted]"
+_REDACTED_BYTES = REDACTED.encode("ascii")
 MAX_RECORDED = 10_000
 
 
-@dataclass(frozen=True)
 class RecordedRequest:
     """One request: `method`, decoded `path` (`/v1/subscriber/ana@example.com`), `json`
     (the decoded body, or None), `headers` (lower-case names, key redacted), `status` (of the
     answer), `operation` (operationId, None for unknown routes), `account` (None: no valid key).
+
+    Headers and body are kept raw (the key already replaced) and decoded when read, so that
+    recording costs the mock's request path next to nothing.
     """
 
-    method: str
-    path: str
-    json: Any
-    headers: dict[str, str]
-    status: int
-    operation: str | None
-    account: str | None
+    __slots__ = ("_body", "_headers", "account", "method", "operation", "path", "status")
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        raw_headers: list[tuple[bytes, bytes]],
+        raw_body: bytes | None,
+        status: int,
+        operation: str | None,
+        account: str | None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self._headers = [
+            (name, _REDACTED_BYTES if name.lower() == b"x-api-key" else value)
+            for name, value in raw_headers
+        ]
+        self._body = raw_body
+        self.status = status
+        self.operation = operation
+        self.account = account
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Lower-case names; repeated headers joined with `, `; the API key redacted."""
+        headers: dict[str, str] = {}
+        for name_bytes, value_bytes in self._headers:
+            name = name_bytes.decode("latin-1").lower()
+            value = value_bytes.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return headers
+
+    @property
+    def json(self) -> Any:
+        """The body decoded as JSON; None when there was none or it was not JSON."""
+        if not self._body or not self._body.strip():
+            return None
+        try:
+            return json.loads(self._body)
+        except ValueError:
+            return None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape `GET /_mock/requests` answers with."""
@@ -42,15 +81,8 @@ class RecordedRequest:
             "operation": self.operation,
         }
 
-
-def redacted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """ASGI headers as a dict, the API key replaced (repeated names joined with `, `)."""
-    headers: dict[str, str] = {}
-    for name_bytes, value_bytes in raw:
-        name = name_bytes.decode("latin-1").lower()
-        value = REDACTED if name == "x-api-key" else value_bytes.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
+    def __repr__(self) -> str:
+        return f"RecordedRequest({self.method} {self.path} -> {self.status})"
 
 
 class Recorder:
