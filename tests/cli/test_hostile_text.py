@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
+import pty
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +25,7 @@ from hypothesis import strategies as st
 from pingback_ext import Pingback
 from pingback_ext.cli.output import json_text, printable
 from pingback_ext.mock import RunningMock
-from tests.cli.conftest import KEY
+from tests.cli.conftest import KEY, PINGBACK
 
 PAYLOADS = [
     "[/x] Mallory",
@@ -212,3 +215,54 @@ def test_any_server_text_is_shown_literally(cli: Any) -> None:
     assert as_json.exit_code == 0 and "\\ud800" in as_json.stdout
     assert as_json.json()["data"]["name"] == "lone \ud800 surrogate \x1b[2J [/x]"
     assert_terminal_safe(as_json.stdout)
+
+
+def _run_in_a_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run a command on a pseudo-terminal (so Rich styles its output); its exit code and output."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the command (and never return into pytest)
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks)
+
+
+def test_on_a_terminal_only_our_own_styles_are_escape_sequences(
+    mock: RunningMock, client: Pingback
+) -> None:
+    name = "".join(PAYLOADS).replace("\x00", "")  # an argv string cannot hold NUL
+    client.subscribers.create("eve@example.com", name=name, custom_fields={"[/x]": "\x1b[5m"})
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PINGBACK_")},
+        "PINGBACK_API_KEY": KEY,
+        "PINGBACK_BASE_URL": mock.base_url,
+        "PINGBACK_RATE_LIMIT": "0",
+        "TERM": "xterm-256color",
+        "COLUMNS": "80",
+    }
+    env.pop("NO_COLOR", None)
+    for args in (
+        ["subscriber", "get", "eve@example.com"],
+        ["segment", "add", "eve@example.com", name],
+    ):
+        code, output = _run_in_a_terminal([PINGBACK, *args], env)
+        text = output.decode("utf-8")
+        assert code in (0, 1), text
+        styles = re.findall(r"\x1b\[[0-9;]*m", text)
+        if code == 0:
+            assert styles, "expected Rich to style a terminal's output"
+        rest = re.sub(r"\x1b\[[0-9;]*m", "", text).replace("\r\n", "\n")
+        assert_terminal_safe(rest)
+        assert printable(name) in rest
