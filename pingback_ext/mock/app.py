@@ -162,7 +162,7 @@ class MockApp:
     ) -> None:
         """Answer the next `times` requests of `api_key`'s account (to `operation`, an
         operationId; None: any) with `status` and the documented error body, after `delay`
-        seconds, with `Retry-After: retry_after` when given. Raises ApiError 422 if invalid."""
+        seconds, with `Retry-After: retry_after` when given. ValueError if out of range."""
         fault = Fault(status, times, operation, retry_after, delay)
         self.faults.add(self.account(api_key), fault)
 

@@ -80,14 +80,17 @@ def handle(mock: MockApp, op: Operation, method: str, body: Any, api_key: str) -
             "retryAfter": obj.get("retryAfter"),
             "delay": obj.get("delay"),
         }
-        mock.inject(  # Fault checks every field's type and range (422 otherwise)
-            fault["status"],
-            times=fault["times"],
-            operation=operation,
-            retry_after=fault["retryAfter"],
-            delay=fault["delay"],
-            api_key=api_key,
-        )
+        try:  # Fault checks every field's type and range
+            mock.inject(
+                fault["status"],
+                times=fault["times"],
+                operation=operation,
+                retry_after=fault["retryAfter"],
+                delay=fault["delay"],
+                api_key=api_key,
+            )
+        except ValueError as error:
+            raise invalid_input(str(error)) from None
         return 201, fault
     # CONTROL_BLACKLIST
     obj = _object(body)

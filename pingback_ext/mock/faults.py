@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from pingback_ext.mock.errors import ApiError, invalid_input
+from pingback_ext.mock.errors import ApiError
 from pingback_ext.mock.routing import Operation
 
 #: errorCode and message per status, as Pingback documents them (errors.mdx); other statuses
@@ -43,14 +43,15 @@ class Fault:
     delay: float | None = None
 
     def __post_init__(self) -> None:
+        """ValueError naming the first field that is out of range (the HTTP control: 422)."""
         status = self.status
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
-            raise invalid_input('"status" must be an HTTP error status (400-599)')
+            raise ValueError('"status" must be an HTTP error status (400-599)')
         times = self.times
         if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= MAX_TIMES:
-            raise invalid_input(f'"times" must be an integer from 1 to {MAX_TIMES}')
+            raise ValueError(f'"times" must be an integer from 1 to {MAX_TIMES}')
         if self.operation is not None and self.operation not in OPERATIONS:
-            raise invalid_input(f'"operation" must be one of [{", ".join(sorted(OPERATIONS))}]')
+            raise ValueError(f'"operation" must be one of [{", ".join(sorted(OPERATIONS))}]')
         _seconds(self.retry_after, "retryAfter", MAX_RETRY_AFTER_S)
         _seconds(self.delay, "delay", MAX_DELAY_S)
 
@@ -72,7 +73,7 @@ def _seconds(value: object, name: str, limit: float) -> None:
         or not math.isfinite(value)
         or not 0 <= value <= limit
     ):
-        raise invalid_input(f'"{name}" must be a number of seconds from 0 to {limit:g}')
+        raise ValueError(f'"{name}" must be a number of seconds from 0 to {limit:g}')
 
 
 def _from_reason(status: int) -> tuple[str, str]:

@@ -158,3 +158,12 @@ def test_a_mock_off_loopback_warns_about_what_it_exposes() -> None:
     assert warning is not None
     for words in ("--host 0.0.0.0 is not loopback", "API keys", "/_mock/ controls", "no TLS"):
         assert words in warning
+
+
+def test_python_side_injections_are_checked_too(stack: ExitStack) -> None:
+    _, mock = open_mock(stack, "asgi")
+    for bad in ({"status": 200}, {"status": 500, "times": 0}, {"status": 500, "delay": -1}):
+        with pytest.raises(ValueError):
+            mock.inject(**bad)  # type: ignore[arg-type]
+    with pytest.raises(KeyError):
+        mock.inject(500, api_key="not-configured")
