@@ -7,7 +7,6 @@ is bounded by the timeout, its body included (httpx alone bounds each read).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -20,7 +19,12 @@ import httpx
 from pingback_ext.calls import Calls
 from pingback_ext.engine import Acquire, Action, Pacer, Pause, Plan, Send, Sleep, http_request
 from pingback_ext.errors import ConfigurationError
-from pingback_ext.ratelimit import DEFAULT_BURST, DEFAULT_RATE, LocalPacer, RedisPacer
+from pingback_ext.ratelimit import (
+    DEFAULT_BURST,
+    LocalPacer,
+    RedisPacer,
+    asyncio_sleep,
+)
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import (
@@ -35,6 +39,7 @@ from pingback_ext.settings import (
     check_max_retries,
     check_retry_budget,
     developer_mode_from,
+    rate_limit_from_env,
     resolve,
     setup_logging,
     timeout_from,
@@ -54,7 +59,7 @@ def _calls_for(settings: Settings) -> Calls:
 class _Pacing:
     """How the client was asked to pace (kept so that with_options can re-derive the pacer)."""
 
-    rate_limit: float | None
+    rate_limit: float | NotGiven | None
     burst: int
     pacer: Pacer | None
     redis_url: str | None
@@ -182,20 +187,24 @@ class _ClientBase:
 
 
 def _choose_pacer(api_key: APIKey, pacing: _Pacing) -> Pacer | None:
-    """pacer= wins; rate_limit None/0 turns pacing off; redis_url shares it across processes."""
+    """pacer= wins; rate_limit None/0 turns pacing off; redis_url shares it across processes.
+
+    A rate_limit not given comes from PINGBACK_RATE_LIMIT (0 turns pacing off), else 5/s.
+    """
+    rate_limit = (
+        rate_limit_from_env() if isinstance(pacing.rate_limit, NotGiven) else pacing.rate_limit
+    )
     if pacing.pacer is not None:
         if pacing.redis_url is not None:
             raise ConfigurationError("pass pacer= or redis_url=, not both")
         return pacing.pacer
-    if pacing.rate_limit is None or pacing.rate_limit == 0:
+    if rate_limit is None or rate_limit == 0:
         if pacing.redis_url is not None:
             raise ConfigurationError("redis_url= needs pacing on; rate_limit is None or 0")
         return None
     if pacing.redis_url is not None:
-        return RedisPacer(
-            pacing.redis_url, api_key=api_key, rate=pacing.rate_limit, burst=pacing.burst
-        )
-    return LocalPacer.for_key(api_key, pacing.rate_limit, pacing.burst)
+        return RedisPacer(pacing.redis_url, api_key=api_key, rate=rate_limit, burst=pacing.burst)
+    return LocalPacer.for_key(api_key, rate_limit, pacing.burst)
 
 
 def _attempt_timed_out(send: Send, request: httpx.Request) -> httpx.ReadTimeout:
@@ -248,6 +257,8 @@ def send_blocking(http: httpx.Client, send: Send) -> httpx.Response | httpx.Requ
 
 async def send_async(http: httpx.AsyncClient, send: Send) -> httpx.Response | httpx.RequestError:
     """Perform a Send on asyncio: never following redirects, the attempt bounded as a whole."""
+    import asyncio  # on first use: `import pingback_ext` stays cheap for sync users
+
     request = http_request(http, send)
     try:
         async with asyncio.timeout(send.attempt_limit):
@@ -287,7 +298,7 @@ class Pingback(_ClientBase):
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_budget: float = DEFAULT_RETRY_BUDGET,
-        rate_limit: float | None = DEFAULT_RATE,
+        rate_limit: float | NotGiven | None = NOT_GIVEN,
         burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
         redis_url: str | None = None,
@@ -403,7 +414,7 @@ class AsyncPingback(_ClientBase):
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_budget: float = DEFAULT_RETRY_BUDGET,
-        rate_limit: float | None = DEFAULT_RATE,
+        rate_limit: float | NotGiven | None = NOT_GIVEN,
         burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
         redis_url: str | None = None,
@@ -462,7 +473,7 @@ class AsyncPingback(_ClientBase):
         self.segmentations = AsyncSegmentations(self)
 
     #: How retry backoff waits (tests replace it to run retries without sleeping).
-    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio_sleep)
 
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):

@@ -30,6 +30,8 @@ from pingback_ext.errors import (
 DEFAULT_BASE_URL = "https://connect.pingback.com/v1"
 #: The generated client has no timeout at all; a hung connection would hang a sync job forever.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+#: Pingback's limit (requests/s); the pacers' default too (pingback_ext.ratelimit).
+DEFAULT_RATE_LIMIT = 5.0
 DEFAULT_MAX_RETRIES = 2
 #: Retries stop when the next wait would pass this many seconds since the call began.
 DEFAULT_RETRY_BUDGET = 60.0
@@ -276,6 +278,22 @@ def developer_mode_from(
         from_env = env_value(env, "PINGBACK_DEVELOPER_MODE")
         return False if from_env is None else parse_bool("PINGBACK_DEVELOPER_MODE", from_env)
     return flag("developer_mode", value)
+
+
+def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> float:
+    """The pace when `rate_limit=` is not given: PINGBACK_RATE_LIMIT (requests/s; 0 turns
+    pacing off), else Pingback's 5/s."""
+    env = os.environ if environ is None else environ
+    raw = env_value(env, "PINGBACK_RATE_LIMIT")
+    if raw is None:
+        return DEFAULT_RATE_LIMIT
+    try:
+        rate = float(raw.strip())
+    except ValueError:
+        rate = math.nan
+    if not 0 <= rate < math.inf:
+        raise ConfigurationError("PINGBACK_RATE_LIMIT must be a number >= 0 (0 turns pacing off)")
+    return rate
 
 
 def resolve(

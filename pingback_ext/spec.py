@@ -10,6 +10,9 @@ value outside a pattern, format or length, a field an object closes itself to â€
 we rely on (required fields, types, `data`) is still checked. The generated models parse enums
 strictly, so a new enum value is swapped for a known one while the model is built, and put back
 after as an `UnknownValue` (a str with a `.value`, so `to_dict()` still works).
+
+PyYAML and jsonschema_rs are imported on first use, not with the package: `import pingback_ext`
+stays cheap, and the spec is read once, when the first answer is checked.
 """
 
 from __future__ import annotations
@@ -18,12 +21,11 @@ import copy
 import functools
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-import yaml
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 _REPO_SPEC = Path(__file__).resolve().parents[1] / "openapi" / "pingback.derived.yaml"
 _ANNOTATIONS = frozenset({"example", "examples", "description", "title", "readOnly", "xml"})
@@ -33,6 +35,8 @@ _GROWABLE = frozenset({"enum", "pattern", "format", "minLength", "maxLength"})
 
 def derived_spec_path() -> Path:
     """The derived spec: packaged beside pingback_ext in a wheel, else the repo's openapi/."""
+    from importlib import resources
+
     packaged = resources.files("pingback_ext").joinpath("_spec/pingback.derived.yaml")
     if packaged.is_file():
         return Path(str(packaged))
@@ -41,6 +45,8 @@ def derived_spec_path() -> Path:
 
 @functools.cache
 def derived_spec() -> dict[str, Any]:
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with derived_spec_path().open(encoding="utf-8") as fh:
         doc: dict[str, Any] = yaml.load(fh, Loader=loader)
@@ -89,6 +95,8 @@ def response_validator(operation_id: str, status: int) -> jsonschema_rs.Validato
     schema = _response_schema(operation_id, status)
     if schema is None:
         return None
+    import jsonschema_rs
+
     # date-time is checked (the models would read "2020-01-01" as a naive datetime); email is
     # not: the server decides what it accepts as an address, the client only reads it back.
     return jsonschema_rs.Draft4Validator(
@@ -112,6 +120,8 @@ def lenient(schema: Any) -> Any:
 
 @functools.cache
 def _lenient_validator(operation_id: str, status: int) -> jsonschema_rs.Validator | None:
+    import jsonschema_rs
+
     schema = _response_schema(operation_id, status)
     return None if schema is None else jsonschema_rs.Draft4Validator(lenient(schema))
 

@@ -8,7 +8,6 @@ import continues with `--resume`. Rows that were bad or failed go to a failures 
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -24,10 +23,9 @@ from rich.progress import (
 
 from pingback_ext import csv_records
 from pingback_ext.bulk import BulkReport, RecordOutcome
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
-from pingback_ext.cli.failures import EXIT_FAILED, EXIT_USAGE, handle_errors, stderr
-from pingback_ext.cli.output import stdout
+from pingback_ext.cli.failures import EXIT_FAILED, EXIT_USAGE
+from pingback_ext.cli.output import print_json, stderr, stdout
 
 
 def _failures_csv(
@@ -66,8 +64,6 @@ def _progress() -> Progress:
     )
 
 
-@app.command("import")
-@handle_errors
 def import_csv(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with a header row and an email column.")],
@@ -133,7 +129,7 @@ def import_csv(
         "failures": str(failures_path) if failed or records.bad else None,
     }
     if opts.as_json:
-        print(json.dumps(summary))
+        print_json(summary)
     else:
         for row, outcome in failed:
             stderr.print(f"{file}:{row.line}: {outcome.reason}")

@@ -6,13 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
-from pingback_ext.cli.failures import handle_errors
-from pingback_ext.cli.output import emit
+from pingback_ext.cli.output import emit, stdout
 
 subscriber_app = typer.Typer(help="Look up, create and change subscribers.", no_args_is_help=True)
-app.add_typer(subscriber_app, name="subscriber")
 
 Email = Annotated[str, typer.Argument(help="The subscriber's email address.", metavar="EMAIL")]
 Name = Annotated[str | None, typer.Option("--name", help="Subscriber name.")]
@@ -65,7 +62,6 @@ def _create_fields(
 
 
 @subscriber_app.command("get")
-@handle_errors
 def get(ctx: typer.Context, email: Email) -> None:
     """Show a subscriber."""
     opts = options(ctx)
@@ -74,7 +70,6 @@ def get(ctx: typer.Context, email: Email) -> None:
 
 
 @subscriber_app.command("create")
-@handle_errors
 def create(
     ctx: typer.Context,
     email: Email,
@@ -92,7 +87,6 @@ def create(
 
 
 @subscriber_app.command("update")
-@handle_errors
 def update(
     ctx: typer.Context, email: Email, name: Name = None, phone: Phone = None, status: Status = None
 ) -> None:
@@ -106,7 +100,6 @@ def update(
 
 
 @subscriber_app.command("upsert")
-@handle_errors
 def upsert(
     ctx: typer.Context,
     email: Email,
@@ -122,12 +115,11 @@ def upsert(
     with opts.client() as pb:
         sub, created = pb.subscribers.upsert(email, **fields)
     if not opts.as_json:
-        typer.echo("created" if created else "updated")
+        stdout.print("created" if created else "updated")
     emit(sub, as_json=opts.as_json)
 
 
 @subscriber_app.command("unsubscribe")
-@handle_errors
 def unsubscribe(ctx: typer.Context, email: Email) -> None:
     """Opt a subscriber out of email (status unsubscribed_subscriber)."""
     opts = options(ctx)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pingback_ext.cli import _register, app
+from pingback_ext.cli.app import app
 from pingback_ext.mock import RunningMock, serve_mock
 
 KEY = "cli-secret-key-123"
@@ -41,7 +41,6 @@ def mock() -> Iterator[RunningMock]:
 @pytest.fixture
 def cli(mock: RunningMock, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `pingback ARGS…` in-process against the mock."""
-    _register()
     monkeypatch.setenv("PINGBACK_API_KEY", KEY)
     monkeypatch.setenv("PINGBACK_BASE_URL", mock.base_url)
     monkeypatch.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
