@@ -20,6 +20,7 @@ from pingback_ext.bulk import (
     run_concurrently,
 )
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
+from pingback_ext.upsert import Upserted
 
 if TYPE_CHECKING:
     from pingback_ext.client import AsyncPingback, Pingback
@@ -47,8 +48,11 @@ class Subscribers:
         """PUT /subscriber/{email}: change name, phone or status."""
         return self._client._run(self._client._calls.update(email, fields))
 
-    def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
-        """Create, or update on 409. Returns (subscriber, created)."""
+    def upsert(self, email: str, **fields: Unpack[CreateFields]) -> Upserted:
+        """Create, or bring up to date what differs (see pingback_ext.upsert).
+
+        Unpacks as `(subscriber, created)`; `.action` is created, updated or unchanged.
+        """
         return self._client._run(self._client._calls.upsert(email, fields))
 
     def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
@@ -60,23 +64,29 @@ class Subscribers:
         records: Iterable[object],
         *,
         segmentation_lists: Sequence[str] | str | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
+        full: bool = False,
         on_progress: ProgressCallback | None = None,
         max_retries: int | None = BULK_MAX_RETRIES,
+        keep_outcomes: bool = True,
     ) -> BulkReport:
         """Upsert every record (dicts or models), one at a time; see pingback_ext.bulk.
 
-        `segmentation_lists` are added to every record's own; with `journal=PATH` a killed
-        run continues where it stopped. `on_progress(outcome, report)` follows each record.
+        `segmentation_lists` are added to every record's own. With `state=PATH` (SQLite) records
+        Pingback already holds are skipped, changed ones send only what changed, and a killed
+        run continues where it stopped; `full=True` compares every record with Pingback instead.
+        `on_progress(outcome, report)` follows each record.
         """
         run = BulkRun(
             self._client._calls,
             self._client.settings,
             records,
             segmentation_lists=segmentation_lists,
-            journal=journal,
+            state=state,
+            full=full,
             on_progress=on_progress,
             max_retries=max_retries,
+            keep_outcomes=keep_outcomes,
         )
         return run_blocking(run, self._client._run)
 
@@ -122,8 +132,8 @@ class AsyncSubscribers:
         """PUT /subscriber/{email}: change name, phone or status."""
         return await self._client._run(self._client._calls.update(email, fields))
 
-    async def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
-        """Create, or update on 409. Returns (subscriber, created)."""
+    async def upsert(self, email: str, **fields: Unpack[CreateFields]) -> Upserted:
+        """Create, or bring up to date what differs; see Subscribers.upsert."""
         return await self._client._run(self._client._calls.upsert(email, fields))
 
     async def unsubscribe(self, email: str, **options: Unpack[RequestOptions]) -> Subscriber:
@@ -135,9 +145,11 @@ class AsyncSubscribers:
         records: Iterable[object],
         *,
         segmentation_lists: Sequence[str] | str | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
+        full: bool = False,
         on_progress: ProgressCallback | None = None,
         max_retries: int | None = BULK_MAX_RETRIES,
+        keep_outcomes: bool = True,
     ) -> BulkReport:
         """Upsert every record with at most two requests in flight; see Subscribers.bulk_upsert."""
         run = BulkRun(
@@ -145,9 +157,11 @@ class AsyncSubscribers:
             self._client.settings,
             records,
             segmentation_lists=segmentation_lists,
-            journal=journal,
+            state=state,
+            full=full,
             on_progress=on_progress,
             max_retries=max_retries,
+            keep_outcomes=keep_outcomes,
         )
         return await run_concurrently(run, self._client._run)
 

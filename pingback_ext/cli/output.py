@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
 
@@ -47,3 +49,20 @@ def emit_message(message: str, *, as_json: bool, **fields: Any) -> None:
         print(json.dumps({"message": message, **fields}, ensure_ascii=False))
     else:
         stdout.print(message)
+
+
+def _visible(text: str) -> str:
+    """Control, format and line-separator characters as escapes (`\\x1b`, `\\u2028`)."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")
+        else ch
+        for ch in text
+    )
+
+
+def plain(text: str, *, err: bool = False) -> None:
+    """Print text holding data (CSV cells, server answers) literally: no markup, no escapes."""
+    from pingback_ext.cli.failures import stderr
+
+    (stderr if err else stdout).print(Text(_visible(text)), soft_wrap=True)
