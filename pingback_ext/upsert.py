@@ -104,7 +104,7 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"email": self.email}
-        data.update({name: getattr(self, name) for name in _SCALARS if getattr(self, name)})
+        data.update({n: getattr(self, n) for n in _SCALARS if getattr(self, n) is not None})
         if self.custom_fields:
             data["customFields"] = dict(self.custom_fields)
         if self.lists:
