@@ -277,7 +277,9 @@ class BulkRun:
         self.on_progress = on_progress
         self.keep_outcomes = keep_outcomes
         self.report = BulkReport()
-        self.watchdog = Watchdog(settings.base_url)
+        self.watchdog = Watchdog(
+            settings.base_url, after=SERVER_GONE_AFTER, attempts=SERVER_GONE_ATTEMPTS
+        )
         self.state = SyncState(state, settings) if state is not None else None
 
     def jobs(self) -> Iterator[Job]:
