@@ -66,18 +66,26 @@ def _column(name: str) -> str:
     return name.lower() if name.lower() in STANDARD | LIST_COLUMNS else name
 
 
+def _trim(value: str) -> str:
+    """Spaces and tabs around a cell go (spreadsheets add them); every other character is data.
+
+    `str.strip()` would also eat U+2028, form feed, NEL and the like at either end of a name.
+    """
+    return value.strip(" \t")
+
+
 def _record(cells: dict[str, str], lists: Sequence[str]) -> dict[str, Any]:
-    record: dict[str, Any] = {"email": cells.get("email", "").strip()}
+    record: dict[str, Any] = {"email": _trim(cells.get("email", ""))}
     custom: dict[str, str] = {}
     row_lists: list[str] = []
     for column, value in cells.items():
-        value = value.strip()
+        value = _trim(value)
         if column == "email" or not value:
             continue
         if column in STANDARD:
             record[column] = value
         elif column in LIST_COLUMNS:
-            row_lists += [item.strip() for item in LIST_SEPARATOR.split(value) if item.strip()]
+            row_lists += [_trim(item) for item in LIST_SEPARATOR.split(value) if _trim(item)]
         else:
             custom[column] = value
     if custom:
@@ -156,7 +164,7 @@ class CSVFile:
             reader = csv.reader(handle)
             self._next(reader)
             while (values := self._next(reader)) is not None:
-                rows += any(cell.strip() for cell in values)
+                rows += any(_trim(cell) for cell in values)
         return rows
 
     def rows(self) -> Iterator[Row | BadRow]:
@@ -171,7 +179,7 @@ class CSVFile:
                 values = self._next(reader)
                 if values is None:
                     return
-                if not any(cell.strip() for cell in values):
+                if not any(_trim(cell) for cell in values):
                     continue  # blank line
                 cells = {c: v for c, v in zip(columns, values, strict=False)}
                 if len(values) != len(columns):

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pingback_ext import Pingback
 from pingback_ext.cli import _register, app
+from pingback_ext.cli.csv_records import CSVFile, Row
 from pingback_ext.mock import RunningMock
 from tests.cli.conftest import KEY, LISTS, PINGBACK, Result
 from tests.resilience.recorder import Recorder, serve_recorded_mock
@@ -479,3 +485,60 @@ def test_a_refused_key_stops_at_once_with_one_line(
     lines = outcome.stderr.strip().splitlines()
     assert len(lines) == 1 and "403" in lines[0] and "run the same command" in lines[0]
     assert "not-the-key" not in outcome.stderr
+
+
+# ----------------------------------------------------------------------------- properties
+
+NASTY = st.one_of(
+    st.characters(blacklist_categories=("Cs",)),
+    st.sampled_from(["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\r\n",
+                     "\r", "\n", '"', ",", ";", "[/x]", "[link=x]", "\x1b[31m", "\ufeff", "\x00"]),
+)  # fmt: skip
+CELLS = st.lists(NASTY, max_size=12).map("".join).filter(lambda v: v == v.strip(" \t"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=8))
+def test_every_cell_csv_writer_writes_reads_back_unchanged_at_its_line(
+    cells: list[tuple[str, str]],
+) -> None:
+    """Issue 11 finding 6, as a property: names and custom fields of any text survive."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["email", "name", "plan"])
+    starts, line = [], 2
+    for n, (name, plan) in enumerate(cells):
+        row = io.StringIO(newline="")
+        csv.writer(row).writerow([f"p{n}@example.com", name, plan])
+        starts.append(line)
+        line += len(re.findall(r"\r\n|\r|\n", row.getvalue()))
+        text.write(row.getvalue())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "nasty.csv"
+        path.write_text(text.getvalue(), encoding="utf-8", newline="")
+        rows = list(CSVFile(path).rows())
+    assert [r.line for r in rows] == starts
+    for row, (name, plan) in zip(rows, cells, strict=True):
+        assert isinstance(row, Row), row
+        assert row.record.get("name", "") == name
+        assert row.record.get("custom_fields", {}).get("plan", "") == plan
+
+
+def test_subscriber_upsert_and_import_treat_a_row_alike(
+    run: Any, tmp_path: Path, recorded: tuple[RunningMock, Recorder]
+) -> None:
+    """One upsert: the command says what happened, truthfully, and sends only what differs."""
+    _, recorder = recorded
+    assert run("--no-json", "subscriber", "upsert", "ana@example.com", "--name", "Ana",
+               "--segmentation-list", "list-1").stdout.startswith("created")  # fmt: skip
+    assert recorder.count() == 1
+    same = run("--no-json", "subscriber", "upsert", "ana@example.com", "--name", "Ana")
+    assert same.stdout.startswith("unchanged") and recorder.count() == 3  # create 409, read
+    renamed = run("--no-json", "subscriber", "upsert", "ana@example.com", "--name", "Bea",
+                  "--field", "age=3")  # fmt: skip
+    assert renamed.stdout.startswith("updated") and recorder.count() == 6  # + update
+    assert "not applied: age" in renamed.stderr
+    source = tmp_path / "one.csv"
+    source.write_text("email,name\nana@example.com,Bea\n", encoding="utf-8")
+    imported = run("--json", "import", str(source))  # no state yet: create 409, read
+    assert (summary(imported)["unchanged"], summary(imported)["requests"]) == (1, 2)
