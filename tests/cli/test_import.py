@@ -398,7 +398,13 @@ def test_kill_9_at_random_points_loses_nothing_and_resends_nothing(
         accepted = _accepted(state) if state else set()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(rng.uniform(0.6, 1.6))  # start-up is ~0.5 s; then ~60 rows/s
+        # A random point once it sends (~60 rows/s), or in its start-up (state opening).
+        started = time.monotonic()
+        while len(recorder.log) == before and child.poll() is None:
+            if time.monotonic() - started > 30:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.5))
         child.send_signal(signal.SIGKILL)
         child.wait(30)
         kills += 1
