@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from pingback_client.types import Unset
@@ -122,7 +123,7 @@ class Record:
             lists=tuple(data.get("lists", ())),
         )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Equal for records that ask Pingback for the same thing."""
         text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
