@@ -17,7 +17,6 @@ location (`pingback import`) is one file per target under `$XDG_STATE_HOME/pingb
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import json
 import os
@@ -28,13 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pingback_ext.errors import ConfigurationError
-from pingback_ext.settings import APIKey, Settings
+from pingback_ext.settings import Settings
 from pingback_ext.upsert import Record
 
 FORMAT = "pingback-sync-state/1"
-#: PBKDF2 rounds for the key check: ~35 ms here, once per run; makes guessing keys costly.
-KEY_ROUNDS = 100_000
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accepted (
@@ -45,14 +41,6 @@ CREATE TABLE IF NOT EXISTS accepted (
     request_id TEXT
 );
 """
-
-
-def key_fingerprint(api_key: APIKey, salt: bytes) -> str:
-    """A salted, slow hash of the key: equal for equal keys under the same salt, nothing else."""
-    digest = hashlib.pbkdf2_hmac(
-        "sha256", api_key.reveal().encode("utf-8", "surrogatepass"), salt, KEY_ROUNDS
-    )
-    return digest.hex()
 
 
 def state_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -87,7 +75,7 @@ def default_path(settings: Settings, environ: Mapping[str, str] | None = None) -
     if len(secret) < 16:
         raise ConfigurationError(f"{home / 'secret'} is damaged; delete it (the states go too)")
     target = f"{settings.base_url}\n{settings.developer_mode}\n".encode()
-    name = hmac.new(secret, target + key_fingerprint(settings.api_key, secret).encode(), "sha256")
+    name = hmac.new(secret, target + settings.api_key.salted_fingerprint(secret).encode(), "sha256")
     return home / f"sync-{name.hexdigest()[:24]}.sqlite"
 
 
@@ -119,7 +107,7 @@ class SyncState:
                 "baseUrl": settings.base_url,
                 "developerMode": str(settings.developer_mode).lower(),
                 "keySalt": salt.hex(),
-                "key": key_fingerprint(settings.api_key, salt),
+                "key": settings.api_key.salted_fingerprint(salt),
             }
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)", meta.items())
@@ -135,7 +123,7 @@ class SyncState:
             meta.get("baseUrl") == settings.base_url
             and meta.get("developerMode") == str(settings.developer_mode).lower()
             and len(salt) >= 16
-            and hmac.compare_digest(meta.get("key", ""), key_fingerprint(settings.api_key, salt))
+            and hmac.compare_digest(meta.get("key", ""), settings.api_key.salted_fingerprint(salt))
         )
         if not same:
             raise ConfigurationError(
