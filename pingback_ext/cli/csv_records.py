@@ -8,15 +8,16 @@ declares for phone, the status enum, and no email twice in one file (the later r
 
 The file is read with `open(..., newline="")` handed to `csv.reader`, the one way that keeps
 quoted line breaks and characters such as U+2028, form feed or NEL inside a cell, and it is never
-held whole: `rows()` streams, and a file of any length costs memory only for the emails seen
-(a 64-bit digest and a line number each, for the duplicate check).
+held whole: `rows()` streams, and the emails seen (for the duplicate check) go to a temporary
+SQLite file, so memory stays flat whatever the length of the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import hashlib
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -113,8 +114,28 @@ def _problem(record: dict[str, Any]) -> str | None:
     return None
 
 
-def _digest(email: str) -> int:
-    return int.from_bytes(hashlib.blake2b(email.lower().encode(), digest_size=8).digest(), "big")
+class _SeenEmails:
+    """Emails already read, with their lines, in a private temporary SQLite file.
+
+    A dict would grow ~120 bytes a row (24 MB for 200,000 rows); this stays flat.
+    """
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary on-disk database, gone when closed
+        self._db.execute("PRAGMA cache_size=-2000")  # at most ~2 MB of pages in memory
+        self._db.execute("CREATE TABLE seen (email TEXT PRIMARY KEY, line INTEGER NOT NULL)")
+
+    def first_line(self, email: str, line: int) -> int | None:
+        """The line where `email` (any case) was first seen, or None (and remember `line`)."""
+        key = email.lower()
+        found = self._db.execute("SELECT line FROM seen WHERE email = ?", (key,)).fetchone()
+        if found is not None:
+            return int(found[0])
+        self._db.execute("INSERT INTO seen VALUES (?, ?)", (key, line))
+        return None
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class CSVFile:
@@ -169,9 +190,8 @@ class CSVFile:
 
     def rows(self) -> Iterator[Row | BadRow]:
         """Every data row in file order, good or bad (with the line where it starts)."""
-        seen: dict[int, int] = {}
         columns = self.columns
-        with self._open() as handle:
+        with self._open() as handle, contextlib.closing(_SeenEmails()) as seen:
             reader = csv.reader(handle)
             self._next(reader)
             while True:
@@ -188,11 +208,11 @@ class CSVFile:
                     continue
                 record = _record(cells, self.lists)
                 found = _problem(record)
-                key = _digest(record["email"])
-                if found is None and key in seen:
-                    found = f"email {record['email']!r} is already on line {seen[key]}"
+                if found is None:
+                    first = seen.first_line(record["email"], line)
+                    if first is not None:
+                        found = f"email {record['email']!r} is already on line {first}"
                 if found is not None:
                     yield BadRow(line, cells, found)
                     continue
-                seen[key] = line
                 yield Row(line, cells, record)

@@ -56,10 +56,10 @@ class FailuresFile:
         self._writer.writerow({**cells, "line": line, "problem": problem, **extra})
         self.rows += 1
 
-    def close(self) -> None:
+    def close(self, *, finished: bool) -> None:
         if self._handle is not None:
             self._handle.close()
-        elif self.path.exists():
+        elif finished and self.path.exists():
             self.path.unlink()  # an earlier run's rows to fix are fixed now
 
 
@@ -176,17 +176,17 @@ def import_csv(
                 keep_outcomes=False,
             )
         except KeyboardInterrupt:
-            sink.close()
+            sink.close(finished=False)
             progress.stop()
             stderr.print(f"interrupted; every row Pingback accepted is in the state: {CONTINUE}")
             raise typer.Exit(130) from None
         except PingbackError as error:
-            sink.close()
+            sink.close(finished=False)
             progress.stop()
             plain(f"error: {describe(error)}; stopped, the state keeps every accepted row: "
                   f"{CONTINUE}", err=True)  # fmt: skip
             raise typer.Exit(EXIT_FAILED) from None
-    sink.close()
+    sink.close(finished=True)
     summary = {
         "rows": run.rows,
         "created": report.created,
