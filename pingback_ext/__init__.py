@@ -5,7 +5,11 @@
         sub = pb.subscribers.create("ana@example.com", name="Ana")
 
 Errors: see pingback_ext.errors (one hierarchy, rooted at PingbackError).
+Importing this package loads the client only: the CLI, the mock and the contract suite live in
+subpackages with their own extras (see pingback_ext.extras).
 """
+
+__version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
 
 from pingback_ext.bulk import BulkReport, RecordOutcome
 from pingback_ext.client import AsyncPingback, Pingback

@@ -16,7 +16,6 @@ the async twin keeps at most two in flight (Pingback's burst).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -364,6 +363,8 @@ async def run_concurrently(
     in_flight: int = ASYNC_IN_FLIGHT,
 ) -> BulkReport:
     """Run every record with at most `in_flight` of them in flight."""
+    import asyncio  # here, not at module level: `import pingback_ext` stays cheap
+
     jobs = run.jobs()  # shared by the workers; it never awaits, so no two run it at once
 
     async def worker() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -14,7 +14,13 @@ import httpx
 from pingback_ext.calls import Calls
 from pingback_ext.engine import Acquire, Action, Pacer, Pause, Plan, Send, Sleep
 from pingback_ext.errors import ConfigurationError
-from pingback_ext.ratelimit import DEFAULT_BURST, DEFAULT_RATE, LocalPacer, RedisPacer
+from pingback_ext.ratelimit import (
+    DEFAULT_BURST,
+    DEFAULT_RATE,
+    LocalPacer,
+    RedisPacer,
+    asyncio_sleep,
+)
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import APIKey, Settings, resolve, timeout_from
@@ -120,6 +126,29 @@ class _ClientBase:
         )
 
 
+class _RateFromEnv(float):
+    """The default `rate_limit`: PINGBACK_RATE_LIMIT if set (0 turns pacing off), else 5/s.
+
+    A float (5.0) of its own type, so that an explicit `rate_limit=5.0` is told apart from it.
+    """
+
+
+RATE_FROM_ENV: float = _RateFromEnv(DEFAULT_RATE)
+
+
+def _rate_from_env(environ: Mapping[str, str]) -> float:
+    raw = environ.get("PINGBACK_RATE_LIMIT", "").strip()
+    if not raw:
+        return DEFAULT_RATE
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate < float("inf"):
+        raise ConfigurationError("PINGBACK_RATE_LIMIT must be a number >= 0 (0 turns pacing off)")
+    return rate
+
+
 def _choose_pacer(
     api_key: APIKey,
     rate_limit: float | None,
@@ -128,6 +157,8 @@ def _choose_pacer(
     redis_url: str | None,
 ) -> Pacer | None:
     """pacer= wins; rate_limit None/0 turns pacing off; redis_url shares it across processes."""
+    if isinstance(rate_limit, _RateFromEnv):
+        rate_limit = _rate_from_env(os.environ)
     if pacer is not None:
         if redis_url is not None:
             raise ConfigurationError("pass pacer= or redis_url=, not both")
@@ -163,7 +194,7 @@ class Pingback(_ClientBase):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         retry_budget: float | None = None,
-        rate_limit: float | None = DEFAULT_RATE,
+        rate_limit: float | None = RATE_FROM_ENV,
         burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
         redis_url: str | None = None,
@@ -246,7 +277,7 @@ class AsyncPingback(_ClientBase):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         retry_budget: float | None = None,
-        rate_limit: float | None = DEFAULT_RATE,
+        rate_limit: float | None = RATE_FROM_ENV,
         burst: int = DEFAULT_BURST,
         pacer: Pacer | None = None,
         redis_url: str | None = None,
@@ -275,7 +306,7 @@ class AsyncPingback(_ClientBase):
         self.segmentations = AsyncSegmentations(self)
 
     #: How retry backoff waits (tests replace it to run retries without sleeping).
-    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio_sleep)
 
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):

@@ -22,7 +22,7 @@ which is ~1-2% below the ceiling over a run and absorbs `BURST_GAP` of arrival j
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import math
 import secrets
 import threading
@@ -30,21 +30,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from pyrate_limiter import GCRA, InMemoryStateStore, Rate, RedisStateStore, StateStore
-
 from pingback_ext.errors import ConfigurationError, RateLimiterError
 from pingback_ext.settings import APIKey
 
 if TYPE_CHECKING:
+    from pyrate_limiter import GCRA, StateStore
     from redis import Redis
-
-try:
-    from redis.exceptions import RedisError as _RedisError
-except ImportError:  # pragma: no cover - redis is an optional extra
-    _RedisError = OSError  # type: ignore[assignment,misc]
-
-#: What a Redis round trip raises when the server is unreachable or refuses.
-_REDIS_ERRORS = (_RedisError, OSError)
 
 DEFAULT_RATE = 5.0
 DEFAULT_BURST = 2
@@ -53,10 +44,24 @@ RATE_MARGIN = 0.01
 #: The second request of a burst waits at least this long after the first (seconds).
 BURST_GAP = 0.025
 
-_ALGORITHM = GCRA()
 #: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
 #: request weighs as many units as the milliseconds it costs (see `_Budget`).
 _MS_UNITS = 1000
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """`asyncio.sleep`, asyncio imported on first use: `import pingback_ext` stays cheap."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+@functools.cache
+def _algorithm() -> GCRA:
+    """pyrate-limiter is imported when the first pacer is built, not with pingback_ext."""
+    from pyrate_limiter import GCRA
+
+    return GCRA()
 
 
 class _Budget:
@@ -71,6 +76,8 @@ class _Budget:
         self.burst = burst
         self.cost_ms = max(1, math.ceil(1000.0 / rate * (1 + RATE_MARGIN)))
         tolerance = max(self.cost_ms, burst * self.cost_ms - round(BURST_GAP * 1000))
+        from pyrate_limiter import Rate
+
         self.rates = [Rate(_MS_UNITS, 1000, burst=tolerance)]
 
     def __repr__(self) -> str:
@@ -87,12 +94,12 @@ class _PacerBase:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-        async_sleep: Callable[[float], Awaitable[None]],
+        async_sleep: Callable[[float], Awaitable[None]] | None,
     ) -> None:
         self._budget = _Budget(rate, burst)
         self._clock = clock
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or asyncio_sleep
 
     @property
     def rate(self) -> float:
@@ -148,6 +155,8 @@ class _LocalState:
     """One API key's budget and pause inside this process."""
 
     def __init__(self) -> None:
+        from pyrate_limiter import InMemoryStateStore
+
         self.store: StateStore = InMemoryStateStore()
         self.lock = threading.Lock()
         self.paused_until = float("-inf")
@@ -167,7 +176,7 @@ class LocalPacer(_PacerBase):
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
         _state: _LocalState | None = None,
     ) -> None:
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
@@ -184,7 +193,7 @@ class LocalPacer(_PacerBase):
 
     def _check(self, now_ms: int) -> int:
         budget = self._budget
-        decision: Any = self._state.store.check(_ALGORITHM, budget.rates, now_ms, budget.cost_ms)
+        decision: Any = self._state.store.check(_algorithm(), budget.rates, now_ms, budget.cost_ms)
         return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
 
     def _paused_until(self) -> float:
@@ -237,10 +246,11 @@ class RedisPacer(_PacerBase):
         prefix: str = "pingback:ratelimit:",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
         self._redis = _connect(redis)
+        self._errors = _redis_errors()
         self._api_key = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
         self._prefix = prefix
         self._bucket_key = self._pause_key = ""  # named on first use (see _names)
@@ -254,7 +264,7 @@ class RedisPacer(_PacerBase):
             try:
                 self._redis.set(salt_key, secrets.token_hex(16), nx=True)
                 salt = self._redis.get(salt_key)
-            except _REDIS_ERRORS as exc:
+            except self._errors as exc:
                 raise _unavailable(exc) from exc
             if not isinstance(salt, bytes | str) or not salt:
                 raise RateLimiterError(f"the shared rate limiter's {salt_key} is not a salt")
@@ -262,6 +272,8 @@ class RedisPacer(_PacerBase):
             name = self._api_key.salted_fingerprint(salt_bytes)[:32]
             self._bucket_key = f"{self._prefix}{name}"
             self._pause_key = f"{self._bucket_key}:pause"
+            from pyrate_limiter import RedisStateStore
+
             self._store = RedisStateStore(self._redis, self._bucket_key)
         return self._store
 
@@ -269,9 +281,9 @@ class RedisPacer(_PacerBase):
         store = self._names()
         try:
             decision: Any = store.check(
-                _ALGORITHM, self._budget.rates, now_ms, self._budget.cost_ms
+                _algorithm(), self._budget.rates, now_ms, self._budget.cost_ms
             )
-        except _REDIS_ERRORS as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
         return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
 
@@ -279,7 +291,7 @@ class RedisPacer(_PacerBase):
         self._names()
         try:
             value = self._redis.get(self._pause_key)
-        except _REDIS_ERRORS as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
         return float("-inf") if value is None else int(value) / 1000
 
@@ -289,12 +301,14 @@ class RedisPacer(_PacerBase):
         ttl_ms = max(1, until_ms - math.floor(self._clock() * 1000)) + 1000
         try:
             self._pause_script(keys=[self._pause_key], args=[until_ms, ttl_ms])
-        except _REDIS_ERRORS as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
 
     async def _wait_async(self) -> float:
         # A blocking Redis round trip must not stall the event loop; at 5 requests/s the
         # thread hop costs nothing that matters.
+        import asyncio
+
         return await asyncio.to_thread(self._wait)
 
     def close(self) -> None:
@@ -302,6 +316,19 @@ class RedisPacer(_PacerBase):
 
     def __repr__(self) -> str:
         return f"RedisPacer({self._budget!r}, key={self._bucket_key!r})"
+
+
+def _redis_errors() -> tuple[type[Exception], ...]:
+    """What a Redis round trip raises when the server is unreachable or refuses.
+
+    Imported here, not at module level: redis takes longer to import than httpx itself, and
+    only a RedisPacer needs it.
+    """
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is an optional extra
+        return (OSError,)
+    return (RedisError, OSError)
 
 
 def _connect(redis: str | Redis) -> Redis:

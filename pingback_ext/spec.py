@@ -2,17 +2,18 @@
 
 Responses are checked against the spec before the generated models parse them, so a body that
 breaks the spec becomes one ResponseValidationError instead of a raw KeyError or TypeError.
+PyYAML and jsonschema_rs are imported on first use, not with the package: `import pingback_ext`
+stays cheap, and the spec is read once, when the first answer is checked.
 """
 
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-import yaml
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 _REPO_SPEC = Path(__file__).resolve().parents[1] / "openapi" / "pingback.derived.yaml"
 _ANNOTATIONS = frozenset({"example", "examples", "description", "title", "readOnly", "xml"})
@@ -20,6 +21,8 @@ _ANNOTATIONS = frozenset({"example", "examples", "description", "title", "readOn
 
 def derived_spec_path() -> Path:
     """The derived spec: packaged beside pingback_ext in a wheel, else the repo's openapi/."""
+    from importlib import resources
+
     packaged = resources.files("pingback_ext").joinpath("_spec/pingback.derived.yaml")
     if packaged.is_file():
         return Path(str(packaged))
@@ -28,6 +31,8 @@ def derived_spec_path() -> Path:
 
 @functools.cache
 def derived_spec() -> dict[str, Any]:
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with derived_spec_path().open(encoding="utf-8") as fh:
         doc: dict[str, Any] = yaml.load(fh, Loader=loader)
@@ -70,6 +75,8 @@ def response_validator(operation_id: str, status: int) -> jsonschema_rs.Validato
     media = (response or {}).get("content", {}).get("application/json")
     if media is None:
         return None
+    import jsonschema_rs
+
     schema = _inline(derived_spec(), media["schema"])
     # date-time is checked (the models would read "2020-01-01" as a naive datetime); email is
     # not: the server decides what it accepts as an address, the client only reads it back.

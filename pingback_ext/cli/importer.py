@@ -10,7 +10,6 @@ interrupted import resumes: the same command again redoes nothing that Pingback 
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -26,11 +25,10 @@ from rich.progress import (
 
 from pingback_ext import sync_state
 from pingback_ext.bulk import BulkReport, RecordOutcome
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
 from pingback_ext.cli.csv_records import BadRow, CSVFile, Row
-from pingback_ext.cli.failures import EXIT_FAILED, describe, handle_errors, stderr
-from pingback_ext.cli.output import plain
+from pingback_ext.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, describe
+from pingback_ext.cli.output import error, print_json, stderr, stdout
 from pingback_ext.errors import PingbackError
 
 CONTINUE = "run the same command to continue"
@@ -97,7 +95,7 @@ class Importer:
             self.rows += 1
             if isinstance(item, BadRow):
                 self.bad += 1
-                plain(f"{self.source.path}:{item.line}: {item.problem}", err=True)
+                stderr.print(f"{self.source.path}:{item.line}: {item.problem}")
                 self.failures.add(item.line, item.cells, item.problem)
                 self.progress.advance(self.task)
                 continue
@@ -109,7 +107,7 @@ class Importer:
         row = self._in_flight.pop(outcome.index)
         self.progress.advance(self.task)
         if outcome.reason:
-            plain(f"{self.source.path}:{row.line}: {outcome.reason}", err=True)
+            stderr.print(f"{self.source.path}:{row.line}: {outcome.reason}")
         if outcome.action == "failed":
             self.failures.add(
                 row.line,
@@ -120,8 +118,6 @@ class Importer:
             )
 
 
-@app.command("import")
-@handle_errors
 def import_csv(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with a header row and an email column.")],
@@ -158,7 +154,7 @@ def import_csv(
     if strict:
         bad = [row for row in source.rows() if isinstance(row, BadRow)]
         for row in bad:
-            plain(f"{file}:{row.line}: {row.problem}", err=True)
+            stderr.print(f"{file}:{row.line}: {row.problem}")
         if bad:
             stderr.print(f"{len(bad)} bad row(s); --strict: nothing was sent")
             raise typer.Exit(EXIT_FAILED)
@@ -179,12 +175,11 @@ def import_csv(
             sink.close(finished=False)
             progress.stop()
             stderr.print(f"interrupted; every row Pingback accepted is in the state: {CONTINUE}")
-            raise typer.Exit(130) from None
-        except PingbackError as error:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except PingbackError as failure:
             sink.close(finished=False)
             progress.stop()
-            plain(f"error: {describe(error)}; stopped, the state keeps every accepted row: "
-                  f"{CONTINUE}", err=True)  # fmt: skip
+            error(f"{describe(failure)}; stopped, the state keeps every accepted row: {CONTINUE}")
             raise typer.Exit(EXIT_FAILED) from None
     sink.close(finished=True)
     summary = {
@@ -199,14 +194,14 @@ def import_csv(
         "failures": str(sink.path) if sink.rows else None,
     }
     if opts.as_json:
-        print(json.dumps(summary))
+        print_json(summary)
     else:
-        plain(
+        stdout.print(
             f"{run.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.failures} failed, {run.bad} bad "
             f"({report.requests} requests)"
         )
         if sink.rows:
-            plain(f"rows to fix: {sink.path}")
+            stdout.print(f"rows to fix: {sink.path}")
     if sink.rows:
         raise typer.Exit(EXIT_FAILED)

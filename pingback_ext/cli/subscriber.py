@@ -6,13 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
-from pingback_ext.cli.failures import handle_errors
-from pingback_ext.cli.output import emit, plain
+from pingback_ext.cli.output import emit, stderr, stdout
 
 subscriber_app = typer.Typer(help="Look up, create and change subscribers.", no_args_is_help=True)
-app.add_typer(subscriber_app, name="subscriber")
 
 Email = Annotated[str, typer.Argument(help="The subscriber's email address.", metavar="EMAIL")]
 Name = Annotated[str | None, typer.Option("--name", help="Subscriber name.")]
@@ -63,7 +60,6 @@ def _create_fields(
 
 
 @subscriber_app.command("get")
-@handle_errors
 def get(ctx: typer.Context, email: Email) -> None:
     """Show a subscriber."""
     opts = options(ctx)
@@ -72,7 +68,6 @@ def get(ctx: typer.Context, email: Email) -> None:
 
 
 @subscriber_app.command("create")
-@handle_errors
 def create(
     ctx: typer.Context,
     email: Email,
@@ -90,7 +85,6 @@ def create(
 
 
 @subscriber_app.command("update")
-@handle_errors
 def update(
     ctx: typer.Context, email: Email, name: Name = None, phone: Phone = None, status: Status = None
 ) -> None:
@@ -104,7 +98,6 @@ def update(
 
 
 @subscriber_app.command("upsert")
-@handle_errors
 def upsert(
     ctx: typer.Context,
     email: Email,
@@ -120,18 +113,16 @@ def upsert(
     with opts.client() as pb:
         result = pb.subscribers.upsert(email, **fields)
     if result.not_applied:
-        plain(
+        stderr.print(
             "the API cannot change custom fields of an existing subscriber; not applied: "
-            + ", ".join(result.not_applied),
-            err=True,
+            + ", ".join(result.not_applied)
         )
     if not opts.as_json:
-        plain(result.action)
+        stdout.print(result.action)
     emit(result.subscriber, as_json=opts.as_json)
 
 
 @subscriber_app.command("unsubscribe")
-@handle_errors
 def unsubscribe(ctx: typer.Context, email: Email) -> None:
     """Opt a subscriber out of email (status unsubscribed_subscriber)."""
     opts = options(ctx)

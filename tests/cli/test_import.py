@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pingback_ext import Pingback
-from pingback_ext.cli import _register, app
+from pingback_ext.cli.app import app
 from pingback_ext.cli.csv_records import CSVFile, Row
 from pingback_ext.mock import RunningMock
 from tests.cli.conftest import KEY, LISTS, PINGBACK, Result
@@ -34,14 +34,6 @@ from tests.resilience.recorder import Recorder, serve_recorded_mock
 
 BAD_LINES = {12: "not-an-email", 25: "+12ab", 40: "vip", 61: "duplicate", 88: "short row"}
 HEADER = ["email", "name", "phone", "status", "plan", "segmentation_lists"]
-
-
-@pytest.fixture(autouse=True)
-def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Sync states go to this test's directory, never to the real ~/.local/state."""
-    home = tmp_path / "xdg-state"
-    monkeypatch.setenv("XDG_STATE_HOME", str(home))
-    return home
 
 
 @pytest.fixture
@@ -54,7 +46,6 @@ def recorded() -> Iterator[tuple[RunningMock, Recorder]]:
 def run(recorded: tuple[RunningMock, Recorder], monkeypatch: pytest.MonkeyPatch) -> Any:
     """`pingback ARGS…` in-process against the recorded mock."""
     mock, _ = recorded
-    _register()
     monkeypatch.setenv("PINGBACK_API_KEY", KEY)
     monkeypatch.setenv("PINGBACK_BASE_URL", mock.base_url)
     monkeypatch.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
@@ -482,7 +473,6 @@ def test_a_refused_key_stops_at_once_with_one_line(
     mock, recorder = recorded
     source = tmp_path / "export.csv"
     write_rows(source, good_rows(50))
-    _register()
     monkeypatch.setenv("PINGBACK_API_KEY", "not-the-key")
     monkeypatch.setenv("PINGBACK_BASE_URL", mock.base_url)
     monkeypatch.setenv("PINGBACK_RATE_LIMIT", "0")
