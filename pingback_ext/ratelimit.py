@@ -277,6 +277,10 @@ class RedisPacer(_PacerBase):
             self._store = RedisStateStore(self._redis, self._bucket_key)
         return self._store
 
+    def _wait(self) -> float:
+        self._names()  # on first use a round trip and a slow hash: before the clock is read
+        return super()._wait()
+
     def _check(self, now_ms: int) -> int:
         store = self._names()
         try:
