@@ -29,7 +29,7 @@ from pingback_ext.cli.context import options
 from pingback_ext.cli.csv_records import BadRow, CSVFile, Row
 from pingback_ext.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, describe
 from pingback_ext.cli.output import error, print_json, stderr, stdout
-from pingback_ext.errors import PingbackError
+from pingback_ext.errors import APIError, RateLimiterError, TransportError
 
 CONTINUE = "run the same command to continue"
 
@@ -176,10 +176,13 @@ def import_csv(
             progress.stop()
             stderr.print(f"interrupted; every row Pingback accepted is in the state: {CONTINUE}")
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        except PingbackError as failure:
+        except (APIError, TransportError, RateLimiterError) as failure:  # the run stopped
             sink.close(finished=False)
             progress.stop()
-            error(f"{describe(failure)}; stopped, the state keeps every accepted row: {CONTINUE}")
+            refused = isinstance(failure, APIError) and failure.status_code in (401, 403)
+            then = "check the API key, then " if refused else ""
+            error(f"{describe(failure)}; stopped, the state keeps every accepted row: "
+                  f"{then}{CONTINUE}")  # fmt: skip
             raise typer.Exit(EXIT_FAILED) from None
     sink.close(finished=True)
     summary = {

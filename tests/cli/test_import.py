@@ -538,3 +538,12 @@ def test_subscriber_upsert_and_import_treat_a_row_alike(
     source.write_text("email,name\nana@example.com,Bea\n", encoding="utf-8")
     imported = run("--json", "import", str(source))  # no state yet: create 409, read
     assert (summary(imported)["unchanged"], summary(imported)["requests"]) == (1, 2)
+
+
+def test_a_state_that_is_not_one_is_a_usage_error(run: Any, tmp_path: Path) -> None:
+    source, junk = tmp_path / "export.csv", tmp_path / "junk.sqlite"
+    write_rows(source, good_rows(2))
+    junk.write_text("hello, I am not SQLite\n" * 100, encoding="utf-8")
+    result = run("import", str(source), "--state", str(junk))
+    assert result.exit_code == 2 and "is not a sync state" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
