@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
@@ -39,7 +39,9 @@ from pingback_ext.errors import (
     ResponseValidationError,
 )
 from pingback_ext.settings import Settings
-from pingback_ext.sync_state import SyncState
+
+if TYPE_CHECKING:
+    from pingback_ext.sync_state import SyncState
 
 logger = logging.getLogger("pingback")
 
@@ -279,7 +281,11 @@ class BulkRun:
         self.watchdog = Watchdog(
             settings.base_url, after=SERVER_GONE_AFTER, attempts=SERVER_GONE_ATTEMPTS
         )
-        self.state = SyncState(state, settings) if state is not None else None
+        self.state: SyncState | None = None
+        if state is not None:
+            from pingback_ext.sync_state import SyncState  # sqlite3 only when a state is used
+
+            self.state = SyncState(state, settings)
 
     def jobs(self) -> Iterator[Job]:
         for index, raw in enumerate(self.records):
