@@ -10,6 +10,7 @@ interrupted import resumes: the same command again redoes nothing that Pingback 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -18,6 +19,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -61,7 +63,7 @@ class FailuresFile:
             self.path.unlink()  # an earlier run's rows to fix are fixed now
 
 
-def _progress(total: int | None) -> tuple[Progress, Any]:
+def _progress(total: int | None) -> tuple[Progress, TaskID]:
     progress = Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -79,7 +81,9 @@ def _progress(total: int | None) -> tuple[Progress, Any]:
 class Importer:
     """One import: rows in from the file, records out to bulk_upsert, outcomes back per row."""
 
-    def __init__(self, source: CSVFile, failures: FailuresFile, progress: Progress, task: Any):
+    def __init__(
+        self, source: CSVFile, failures: FailuresFile, progress: Progress, task: TaskID
+    ) -> None:
         self.source = source
         self.failures = failures
         self.progress = progress
@@ -88,7 +92,7 @@ class Importer:
         self.rows = 0
         self._in_flight: dict[int, Row] = {}
 
-    def records(self) -> Any:
+    def records(self) -> Iterator[dict[str, Any]]:
         """The good rows' records, in file order; bad rows are reported on the way."""
         index = 0
         for item in self.source.rows():
