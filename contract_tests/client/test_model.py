@@ -5,7 +5,8 @@ The model is the spec's prose and errors page made executable: subscribers keyed
 email within (API key, developer mode); create checks the body, then the lists, then
 uniqueness; memberships need an enabled subscriber (not unsubscribed, not blacklisted); upsert
 is create, then on 409 read, update what differs and add the missing lists, before an update
-that unsubscribes, else after it (custom fields of an existing subscriber cannot change). A failure means the client or the mock (or this model) is wrong about one of them.
+that unsubscribes, else after it (custom fields of an existing subscriber cannot change).
+A failure means the client or the mock (or this model) is wrong about one of them.
 """
 
 from __future__ import annotations
