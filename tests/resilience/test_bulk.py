@@ -391,6 +391,15 @@ def test_a_dead_server_stops_the_run_and_the_state_keeps_what_landed(
         assert len(kept) == 1
 
 
+async def test_the_async_twin_stops_too(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    monkeypatch.setattr(bulk, "SERVER_GONE_AFTER", 0.2)
+    async with AsyncPingback(api_key="k", base_url="http://127.0.0.1:9/v1", rate_limit=None) as pb:
+        with pytest.raises(APIConnectionError, match="gave no answer"):
+            await pb.subscribers.bulk_upsert({"email": f"x{i}@example.com"} for i in range(10_000))
+
+
 # ----------------------------------------------------------------------------- kill -9
 
 
