@@ -176,7 +176,9 @@ class Watchdog:
 
     It wraps each record's plan (see engine.py), so both twins share it: a run of attempts
     that got no answer, lasting `after` seconds and at least `attempts` attempts, raises
-    APIConnectionError (kept as `gone`) instead of retrying every remaining record.
+    APIConnectionError (kept as `gone`) instead of retrying every remaining record. (Circuit
+    breaker libraries such as pybreaker wrap a blocking callable and count failed calls; what
+    must be seen here are the attempts inside a sans-IO plan, for both twins.)
     """
 
     def __init__(
