@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -257,8 +258,10 @@ class RedisPacer(_PacerBase):
     """Pacing shared by every process (and machine) that uses one Redis and one API key.
 
     Times are wall-clock (machines sharing a budget need synchronised clocks, as NTP gives).
-    Redis keys are `{prefix}{fingerprint}` (the budget) and `{prefix}{fingerprint}:pause`; the
-    API key itself is never stored.
+    Redis keys are `{prefix}{id}` (the budget) and `{prefix}{id}:pause`, where `id` is a salted,
+    slow hash of the API key and the salt is kept in Redis at `{prefix}salt` (made by whoever
+    comes first): every process sharing the Redis finds the same names, and nothing stored
+    there lets anyone check a guessed key against precomputed hashes.
 
         pacer = RedisPacer("redis://127.0.0.1:6379/0", api_key=key)
         Pingback(api_key=key, pacer=pacer)  # or Pingback(api_key=key, redis_url=...)
@@ -279,17 +282,40 @@ class RedisPacer(_PacerBase):
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
         self._redis = _connect(redis)
         self._errors = _redis_errors()
-        key = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
-        self._bucket_key = f"{prefix}{key.fingerprint}"
-        self._pause_key = f"{self._bucket_key}:pause"
-        from pyrate_limiter import RedisStateStore
-
-        self._store: StateStore = RedisStateStore(self._redis, self._bucket_key)
+        self._api_key = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
+        self._prefix = prefix
+        self._bucket_key = self._pause_key = ""  # named on first use (see _names)
+        self._store: StateStore | None = None
         self._pause_script: Any = self._redis.register_script(_PAUSE_LUA)
 
+    def _names(self) -> StateStore:
+        """The budget's store, its Redis key names found on first use (one round trip)."""
+        if self._store is None:
+            salt_key = f"{self._prefix}salt"
+            try:
+                self._redis.set(salt_key, secrets.token_hex(16), nx=True)
+                salt = self._redis.get(salt_key)
+            except self._errors as exc:
+                raise _unavailable(exc) from exc
+            if not isinstance(salt, bytes | str) or not salt:
+                raise RateLimiterError(f"the shared rate limiter's {salt_key} is not a salt")
+            salt_bytes = salt.encode() if isinstance(salt, str) else salt
+            name = self._api_key.salted_fingerprint(salt_bytes)[:32]
+            self._bucket_key = f"{self._prefix}{name}"
+            self._pause_key = f"{self._bucket_key}:pause"
+            from pyrate_limiter import RedisStateStore
+
+            self._store = RedisStateStore(self._redis, self._bucket_key)
+        return self._store
+
+    def _wait(self, refuse_after: float) -> float:
+        self._names()  # on first use a round trip and a slow hash: before the clock is read
+        return super()._wait(refuse_after)
+
     def _check(self, now_ms: int) -> int:
+        store = self._names()
         try:
-            decision: Any = self._store.check(
+            decision: Any = store.check(
                 _algorithm(), self._budget.rates, now_ms, self._budget.cost_ms
             )
         except self._errors as exc:
@@ -297,6 +323,7 @@ class RedisPacer(_PacerBase):
         return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
 
     def _paused_until(self) -> float:
+        self._names()
         try:
             value = self._redis.get(self._pause_key)
         except self._errors as exc:
@@ -304,6 +331,7 @@ class RedisPacer(_PacerBase):
         return float("-inf") if value is None else int(value) / 1000
 
     def _extend_pause(self, until: float) -> None:
+        self._names()
         until_ms = math.ceil(until * 1000)
         ttl_ms = max(1, until_ms - math.floor(self._clock() * 1000)) + 1000
         try:

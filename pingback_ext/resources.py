@@ -28,6 +28,7 @@ from pingback_ext.bulk import (
     run_concurrently,
 )
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
+from pingback_ext.upsert import Upserted
 
 #: The methods that take only per-call options.
 _NONE: frozenset[str] = frozenset()
@@ -62,8 +63,11 @@ class Subscribers:
         check_keywords("update", fields, UPDATE_NAMES)
         return self._client._run(self._client._calls.update(email, fields))
 
-    def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
-        """Create, or update on 409. Returns (subscriber, created)."""
+    def upsert(self, email: str, **fields: Unpack[CreateFields]) -> Upserted:
+        """Create, or bring up to date what differs (see pingback_ext.upsert).
+
+        Unpacks as `(subscriber, created)`; `.action` is created, updated or unchanged.
+        """
         check_keywords("upsert", fields, CREATE_NAMES)
         return self._client._run(self._client._calls.upsert(email, fields))
 
@@ -77,23 +81,29 @@ class Subscribers:
         records: Iterable[object],
         *,
         segmentation_lists: Sequence[str] | str | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
+        full: bool = False,
         on_progress: ProgressCallback | None = None,
         max_retries: int | None = BULK_MAX_RETRIES,
+        keep_outcomes: bool = True,
     ) -> BulkReport:
         """Upsert every record (dicts or models), one at a time; see pingback_ext.bulk.
 
-        `segmentation_lists` are added to every record's own; with `journal=PATH` a killed
-        run continues where it stopped. `on_progress(outcome, report)` follows each record.
+        `segmentation_lists` are added to every record's own. With `state=PATH` (SQLite) records
+        Pingback already holds are skipped, changed ones send only what changed, and a killed
+        run continues where it stopped; `full=True` compares every record with Pingback instead.
+        `on_progress(outcome, report)` follows each record.
         """
         run = BulkRun(
             self._client._calls,
             self._client.settings,
             records,
             segmentation_lists=segmentation_lists,
-            journal=journal,
+            state=state,
+            full=full,
             on_progress=on_progress,
             max_retries=max_retries,
+            keep_outcomes=keep_outcomes,
         )
         return run_blocking(run, self._client._run)
 
@@ -145,8 +155,8 @@ class AsyncSubscribers:
         check_keywords("update", fields, UPDATE_NAMES)
         return await self._client._run(self._client._calls.update(email, fields))
 
-    async def upsert(self, email: str, **fields: Unpack[CreateFields]) -> tuple[Subscriber, bool]:
-        """Create, or update on 409. Returns (subscriber, created)."""
+    async def upsert(self, email: str, **fields: Unpack[CreateFields]) -> Upserted:
+        """Create, or bring up to date what differs; see Subscribers.upsert."""
         check_keywords("upsert", fields, CREATE_NAMES)
         return await self._client._run(self._client._calls.upsert(email, fields))
 
@@ -160,9 +170,11 @@ class AsyncSubscribers:
         records: Iterable[object],
         *,
         segmentation_lists: Sequence[str] | str | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
+        full: bool = False,
         on_progress: ProgressCallback | None = None,
         max_retries: int | None = BULK_MAX_RETRIES,
+        keep_outcomes: bool = True,
     ) -> BulkReport:
         """Upsert every record with at most two requests in flight; see Subscribers.bulk_upsert."""
         run = BulkRun(
@@ -170,9 +182,11 @@ class AsyncSubscribers:
             self._client.settings,
             records,
             segmentation_lists=segmentation_lists,
-            journal=journal,
+            state=state,
+            full=full,
             on_progress=on_progress,
             max_retries=max_retries,
+            keep_outcomes=keep_outcomes,
         )
         return await run_concurrently(run, self._client._run)
 

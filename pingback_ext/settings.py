@@ -36,6 +36,9 @@ DEFAULT_MAX_RETRIES = 2
 #: Retries stop when the next wait would pass this many seconds since the call began.
 DEFAULT_RETRY_BUDGET = 60.0
 
+#: PBKDF2 rounds for stored key fingerprints: ~35 ms here, paid once per state or pacer.
+KEY_HASH_ROUNDS = 100_000
+
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 #: What an HTTP header value may hold (visible ASCII and inner spaces; RFC 9110 field-value).
@@ -100,8 +103,18 @@ class APIKey:
 
     @property
     def fingerprint(self) -> str:
-        """A stable, non-reversible id for the key (to share rate limits between clients)."""
+        """An id for the key within this process (to share rate limits between clients).
+
+        Unsalted, so anyone holding it can check a guessed key: never store it anywhere.
+        What is stored (a sync state, Redis key names) uses `salted_fingerprint`.
+        """
         return hashlib.sha256(self._value.encode()).hexdigest()[:16]
+
+    def salted_fingerprint(self, salt: bytes) -> str:
+        """A slow, salted hash of the key (PBKDF2-HMAC-SHA256), safe to store beside its salt."""
+        return hashlib.pbkdf2_hmac(
+            "sha256", self._value.encode("utf-8", "surrogatepass"), salt, KEY_HASH_ROUNDS
+        ).hex()
 
     def __repr__(self) -> str:
         return "APIKey('**********')"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from pingback_ext.cli.context import options
-from pingback_ext.cli.output import emit, stdout
+from pingback_ext.cli.output import emit, stderr, stdout
 
 subscriber_app = typer.Typer(help="Look up, create and change subscribers.", no_args_is_help=True)
 
@@ -41,24 +41,22 @@ def parse_fields(pairs: list[str] | None) -> dict[str, str] | None:
     return fields
 
 
-def _changes(**values: Any) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
-
-
 def _create_fields(
     name: str | None,
     phone: str | None,
     status: str | None,
-    field: list[str] | None,
-    segmentation_list: list[str] | None,
+    field: list[str] | None = None,
+    segmentation_list: list[str] | None = None,
 ) -> dict[str, Any]:
-    return _changes(
-        name=name,
-        phone=phone,
-        status=status,
-        custom_fields=parse_fields(field),
-        segmentation_lists=segmentation_list or None,
-    )
+    """The options given, as keyword arguments for create, update and upsert."""
+    given = {
+        "name": name,
+        "phone": phone,
+        "status": status,
+        "custom_fields": parse_fields(field),
+        "segmentation_lists": segmentation_list or None,
+    }
+    return {key: value for key, value in given.items() if value is not None}
 
 
 @subscriber_app.command("get")
@@ -94,7 +92,7 @@ def update(
     opts = options(ctx)
     with opts.client() as pb:
         emit(
-            pb.subscribers.update(email, **_changes(name=name, phone=phone, status=status)),
+            pb.subscribers.update(email, **_create_fields(name, phone, status)),
             as_json=opts.as_json,
         )
 
@@ -109,14 +107,19 @@ def upsert(
     field: Fields = None,
     segmentation_list: Lists = None,
 ) -> None:
-    """Create a subscriber, or update it if it exists."""
+    """Create a subscriber, or change what differs (lists are added, never removed)."""
     opts = options(ctx)
     fields = _create_fields(name, phone, status, field, segmentation_list)
     with opts.client() as pb:
-        sub, created = pb.subscribers.upsert(email, **fields)
+        result = pb.subscribers.upsert(email, **fields)
+    if result.not_applied:
+        stderr.print(
+            "the API cannot change custom fields of an existing subscriber; not applied: "
+            + ", ".join(result.not_applied)
+        )
     if not opts.as_json:
-        stdout.print("created" if created else "updated")
-    emit(sub, as_json=opts.as_json)
+        stdout.print(result.action)
+    emit(result.subscriber, as_json=opts.as_json)
 
 
 @subscriber_app.command("unsubscribe")

@@ -32,6 +32,14 @@ class Result:
         return json.loads(self.stdout)
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`pingback import` keeps its sync state here, never in the real ~/.local/state."""
+    home = tmp_path / "xdg-state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def mock() -> Iterator[RunningMock]:
     with serve_mock(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0) as running:

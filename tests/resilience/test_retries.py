@@ -302,6 +302,7 @@ def test_upsert_retry_meeting_an_older_subscriber_still_updates_it(
     api.post("/subscriber").mock(
         side_effect=[too_many("0"), error(409, "SUBSCRIBER_ALREADY_EXISTS")]
     )
+    api.get("/subscriber/ana%40example.com").respond(200, json=subscriber(name="Old"))
     put = api.put("/subscriber/ana%40example.com").respond(200, json=subscriber(name="New"))
     with Pingback(api_key="k", base_url=BASE_URL, rate_limit=None) as pb:
         sub, created = pb.subscribers.upsert("ana@example.com", name="New")
