@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contract_tests.server import harness
+from . import harness
 
 RUNTIME = harness.runtime()
 schema = RUNTIME.schema

@@ -17,8 +17,8 @@ import typer
 
 from pingback_ext.cli import app
 from pingback_ext.cli.failures import usage_error
-from pingback_ext.contract_report import Ledger
-from pingback_ext.contract_target import DEFAULT_MAX_EXAMPLES, ContractTarget, suite_path
+from pingback_ext.contract.report import Ledger
+from pingback_ext.contract.target import DEFAULT_MAX_EXAMPLES, ContractTarget, suite_path
 from pingback_ext.errors import ConfigurationError
 
 DEFAULT_REPORT_DIR = Path("reports/contract")

@@ -41,9 +41,3 @@ def emit(result: Subscriber | SegmentationMembership | MembershipList, *, as_jso
         stdout.print(table)
     stdout.print(f"[dim]requestId {payload['requestId']}[/dim]", markup=True)
 
-
-def emit_message(message: str, *, as_json: bool, **fields: Any) -> None:
-    if as_json:
-        print(json.dumps({"message": message, **fields}, ensure_ascii=False))
-    else:
-        stdout.print(message)

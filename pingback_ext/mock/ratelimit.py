@@ -33,11 +33,6 @@ class TokenBucketLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def enabled(self) -> bool:
-        """False when the limiter lets everything through."""
-        return self.rate > 0
-
     def acquire(self, key: str) -> float | None:
         """Take one token for `key`; return None if allowed, else seconds until one is free."""
         if self.rate <= 0:

@@ -11,8 +11,8 @@ import requests
 from requests.adapters import BaseAdapter
 
 from contract_tests.server.transport import ContractAdapter, RateLimitedOut
-from pingback_ext.contract_report import Ledger
-from pingback_ext.contract_target import ContractTarget, Pacing, parse_rate
+from pingback_ext.contract.report import Ledger
+from pingback_ext.contract.target import ContractTarget, Pacing, parse_rate
 from pingback_ext.errors import ConfigurationError, InsecureBaseURLError
 
 
