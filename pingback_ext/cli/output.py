@@ -40,4 +40,3 @@ def emit(result: Subscriber | SegmentationMembership | MembershipList, *, as_jso
             table.add_row(key, str(value))
         stdout.print(table)
     stdout.print(f"[dim]requestId {payload['requestId']}[/dim]", markup=True)
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -672,9 +673,10 @@ def serve_faulty(fault: Fault | None, **mock_kwargs: Any) -> Iterator[tuple[str,
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        for _ in range(1000):
-            if server.started or not thread.is_alive():
-                break
+        # A cold start (first import of uvicorn's protocols, a loaded machine) can take
+        # seconds; the deadline is generous, the loop ends as soon as the server is up.
+        deadline = time.monotonic() + 60
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
             thread.join(0.01)
         assert server.started, "faulty mock did not start"
         yield base_url_for(sock), inner

@@ -162,13 +162,12 @@ def test_record_then_replay_without_the_server(contract_run: Any, tmp_path: Path
     assert "replay of" in replay.output and sum(replay.summary["cases"].values()) > 50
 
     har = json.loads(cassette.read_text())
-    for number, entry in enumerate(har["log"]["entries"], 1):
-        content = entry["response"]["content"]
-        body = json.loads(content.get("text") or "null")
-        if entry["response"]["status"] == 201 and isinstance(body, dict):
-            del body["requestId"]
-            content["text"] = json.dumps(body)
-            break
+    entries = har["log"]["entries"]
+    number = next(n for n, e in enumerate(entries, 1) if e["response"]["status"] == 201)
+    content = entries[number - 1]["response"]["content"]
+    body = json.loads(content["text"])
+    del body["requestId"]
+    content["text"] = json.dumps(body)
     broken = tmp_path / "broken.har"
     broken.write_text(json.dumps(har))
     replay = contract_run("--replay", str(broken))
