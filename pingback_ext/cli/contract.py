@@ -281,6 +281,8 @@ def contract(
         )
         if replay is not None:
             read_har(replay)  # a clear error now rather than a collection error later
+        if target.record is not None and target.record.is_dir():
+            raise ConfigurationError(f"--record needs a file path, {target.record} is a folder")
         suite = suite_path()
     except ConfigurationError as error:
         raise usage_error("contract", str(error)) from None
