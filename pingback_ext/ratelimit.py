@@ -21,10 +21,7 @@ pacer never spends the server's whole burst at once: the second request of a bur
 `BURST_GAP` (half an interval at 5/s), which keeps about half a token in reserve
 at the server, so two requests bunched together by a stall of up to ~100 ms still pass. Each
 request also costs `1/rate * (1 + RATE_MARGIN)`, so the reserve grows back to a full token after
-fifty requests. Over 40 requests from a full bucket this is ~0.977 of the ceiling. And the
-margin adapts to stalls of our own process: a waiter that wakes well past its time (the first
-request of a fresh async client spends its lazy imports holding the event loop, so requests
-admitted on schedule leave together) holds everyone back one interval (`_after_stall`).
+fifty requests. Over 40 requests from a full bucket this is ~0.977 of the ceiling.
 """
 
 from __future__ import annotations
@@ -59,9 +56,6 @@ RATE_MARGIN = 0.01
 #: The second request of a burst waits at least this long after the first (seconds): the
 #: server keeps ~BURST_GAP * rate of a token in reserve for arrivals bunched by jitter.
 BURST_GAP = 0.10
-
-#: Waking this much later than asked counts as a stall of the process (see `_after_stall`).
-STALL_AFTER = 0.05
 
 _ALGORITHM = GCRA()
 #: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
@@ -138,25 +132,12 @@ class _PacerBase:
     def acquire(self) -> None:
         """Block until a request may be sent."""
         while (wait := self._wait()) > 0:
-            due = self._clock() + wait
             self._sleep(wait)
-            self._after_stall(self._clock() - due)
 
     async def acquire_async(self) -> None:
         """Wait (without blocking the event loop) until a request may be sent."""
         while (wait := await self._wait_async()) > 0:
-            due = self._clock() + wait
             await self._async_sleep(wait)
-            self._after_stall(self._clock() - due)
-
-    def _after_stall(self, late: float) -> None:
-        """Adaptive part of the margin: a waiter that wakes `STALL_AFTER` or more past its
-        time means this process stalled (a first request's lazy imports holding the event loop,
-        a starved CPU), and requests admitted before the stall may only be leaving now, bunched
-        with the next ones. Everyone sharing the budget then holds back one interval, so the
-        server's bucket refills before the next admission instead of seeing three at once."""
-        if late >= STALL_AFTER:
-            self._extend_pause(self._clock() + self._budget.cost_ms / 1000)
 
     async def _wait_async(self) -> float:
         return self._wait()
