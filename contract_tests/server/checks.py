@@ -371,6 +371,8 @@ SCENARIO_NAMES = (
     "duplicate_create_conflicts",
     "unknown_list_refused",
     "missing_body_refused",
+    "invalid_input_refused",
+    "missing_email_refused",
     "not_enabled_refused",
     "developer_mode_isolated",
     "membership",

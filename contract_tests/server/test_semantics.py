@@ -342,3 +342,33 @@ def test_refusal_changes_nothing(contract: harness.Runtime) -> None:
         "a refused update changed the subscriber",
         f"name is {(read or {}).get('name')!r}",
     )
+
+
+def test_invalid_input_refused(contract: harness.Runtime) -> None:
+    """Invalid bodies are 422 INVALID_INPUT (`"email" must be a valid email`, `"phone"
+    contains an invalid value`, `"field" is required`) and create nothing."""
+    expect = Expect(contract, "invalid_input_refused", CREATE)
+    email = fresh_email()
+    for body, what in (
+        ({"email": "not-an-email"}, "an email that is not one"),
+        ({"email": email, "phone": "12345"}, "a phone that is not E.164"),
+        ({"name": "No Email"}, "no email at all"),
+    ):
+        response = expect.send(CREATE, "POST", "/subscriber", body)
+        expect.error(response, 422, "INVALID_INPUT", f"create with {what}")
+    response = expect.send(GET, "GET", f"/subscriber/{enc(email)}")
+    expect.error(response, 404, "SUBSCRIBER_NOT_FOUND", "read after the refused creates")
+
+
+@pytest.mark.skipif(not TARGET.segmentation_lists, reason="no known segmentation list ids")
+def test_missing_email_refused(contract: harness.Runtime) -> None:
+    """An empty email in the path of a membership operation: 422 SUBSCRIBER_EMAIL_IS_NECESSARY
+    ("Subscriber email is necessary")."""
+    list_id = TARGET.segmentation_lists[0]
+    expect = Expect(contract, "missing_email_refused", ADD, REMOVE)
+    response = expect.send(
+        ADD, "POST", "/segmentation/add-subscriber/", {"segmentationLists": [list_id]}
+    )
+    expect.error(response, 422, "SUBSCRIBER_EMAIL_IS_NECESSARY", "add without an email")
+    response = expect.send(REMOVE, "DELETE", f"/segmentation/{enc(list_id)}/remove-subscriber/")
+    expect.error(response, 422, "SUBSCRIBER_EMAIL_IS_NECESSARY", "remove without an email")

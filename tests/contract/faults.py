@@ -374,6 +374,23 @@ def _missing_body_is_422(scope: Scope, reply: Reply) -> None:
         )
 
 
+def _invalid_email_is_missing_body(scope: Scope, reply: Reply) -> None:
+    body = reply.json() or {}
+    if body.get("errorCode") == "INVALID_INPUT" and "email" in str(body.get("error")):
+        reply.status = 400
+        _edit_json(
+            reply, lambda b: {**b, "errorCode": "MISSING_BODY", "error": "Body is necessary."}
+        )
+
+
+def _missing_email_is_not_found(scope: Scope, reply: Reply) -> None:
+    if (reply.json() or {}).get("errorCode") == "SUBSCRIBER_EMAIL_IS_NECESSARY":
+        reply.status = 404
+        _edit_json(
+            reply, lambda b: {**b, "errorCode": "SUBSCRIBER_NOT_FOUND", "error": "Not found."}
+        )
+
+
 def _ignore_developer_mode(scope: Scope) -> Scope:
     return {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"x-developer-mode"]}
 
@@ -530,6 +547,16 @@ FAULTS = {
             handle=_partial_add_on_unknown_list,
         ),
         _fault("missing_body_is_422", "missing_body_refused", response=_missing_body_is_422),
+        _fault(
+            "invalid_email_is_missing_body",
+            "invalid_input_refused",
+            response=_invalid_email_is_missing_body,
+        ),
+        _fault(
+            "missing_email_is_not_found",
+            "missing_email_refused",
+            response=_missing_email_is_not_found,
+        ),
         _fault(
             "not_enabled_accepted",
             "not_enabled_refused",
