@@ -227,7 +227,7 @@ def reproduction(response: requests.Response) -> str:
     return " ".join(parts)
 
 
-def hypothesis_settings(target: ContractTarget, max_examples: int) -> hypothesis.settings:
+def hypothesis_settings(max_examples: int) -> hypothesis.settings:
     """Deterministic, no shrinking (each shrink step is a request, paced on live targets)."""
     return hypothesis.settings(
         max_examples=max_examples,

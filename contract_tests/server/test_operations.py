@@ -11,7 +11,7 @@ schema = RUNTIME.schema
 
 
 @schema.parametrize()
-@harness.hypothesis_settings(RUNTIME.target, RUNTIME.target.max_examples)
+@harness.hypothesis_settings(RUNTIME.target.max_examples)
 def test_operation(case, contract: harness.Runtime) -> None:  # type: ignore[no-untyped-def]
     if not contract.checks:
         pytest.skip("no response check is selected (--checks)")

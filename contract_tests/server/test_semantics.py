@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
     not TARGET.stateful, reason="read-after-write checks are off for live targets (--stateful)"
 )
 EXAMPLES = max(3, TARGET.max_examples // 3)
-_SETTINGS = harness.hypothesis_settings(TARGET, EXAMPLES)
+_SETTINGS = harness.hypothesis_settings(EXAMPLES)
 
 
 def SETTINGS(test: Any) -> Any:

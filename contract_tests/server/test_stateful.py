@@ -70,7 +70,7 @@ def test_stateful_sequences_reach_every_operation(contract: harness.Runtime) -> 
     if TARGET.operations:
         pytest.skip("sequences walk every operation's links; --operation selects only some")
     settings = hypothesis.settings(
-        harness.hypothesis_settings(TARGET, max(5, TARGET.max_examples)),
+        harness.hypothesis_settings(max(5, TARGET.max_examples)),
         stateful_step_count=8,
     )
     # Batches until every operation was reached: a small --max-examples still walks the
