@@ -21,7 +21,6 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.failures import usage_error
 from pingback_ext.contract.cassette import read_har
 from pingback_ext.contract.redaction import Secret
@@ -164,10 +163,6 @@ def _pick(flag: Any, config: dict[str, Any], key: str, default: Any = None) -> A
     return flag if flag is not None else config.get(key, default)
 
 
-@app.command(
-    "contract",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": False},
-)
 def contract(
     ctx: typer.Context,
     base_url: Annotated[

@@ -47,10 +47,13 @@ class TokenBucketLimiter:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
-    def reset(self) -> None:
-        """Refill every bucket (used by the mock's reset control)."""
+    def reset(self, key: str | None = None) -> None:
+        """Refill every bucket, or only `key`'s (used by the mock's reset)."""
         with self._lock:
-            self._buckets.clear()
+            if key is None:
+                self._buckets.clear()
+            else:
+                self._buckets.pop(key, None)
 
 
 def retry_after_header(wait_seconds: float) -> str:
