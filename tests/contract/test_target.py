@@ -161,7 +161,10 @@ def test_adapter_paces_to_the_bucket() -> None:
     # BURST_GAP, the third one interval (plus the margin) after the first.
     assert isinstance(adapter.pacer, LocalPacer)
     cost = 0.2 * (1 + RATE_MARGIN)
-    assert BURST_GAP + cost - 0.01 <= time.monotonic() - started <= BURST_GAP + cost + 0.1
+    # Sleeping only ever takes longer than asked: a lower bound on the clock, an upper bound
+    # on what was asked for (no timing assertion that a loaded machine could break).
+    assert time.monotonic() - started >= BURST_GAP + cost - 0.01
+    assert 0 < sum(slept) <= BURST_GAP + cost + 0.005
 
 
 def test_ledger_redacts_the_key_everywhere(tmp_path: Any) -> None:
