@@ -31,7 +31,7 @@ def run_contract(
     tmp_path: Path,
     *args: str,
     env: dict[str, str] | None = None,
-    timeout: float = 120,
+    timeout: float = 240,  # a cold first run on a loaded machine: imports alone take seconds
     cwd: Path = REPO,
 ) -> ContractRun:
     report_dir = tmp_path / "report"
