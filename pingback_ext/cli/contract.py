@@ -22,6 +22,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from pingback_ext.cli.failures import usage_error
+from pingback_ext.cli.output import printable
 from pingback_ext.contract.cassette import read_har
 from pingback_ext.contract.redaction import Secret
 from pingback_ext.contract.report import Ledger
@@ -156,6 +157,13 @@ def _redact_files(paths: list[Path], ledger: Ledger) -> None:
             redacted = ledger.redact(text)
             if redacted != text:
                 path.write_text(redacted, encoding="utf-8")
+
+
+def terminal_text(text: str) -> str:
+    """The summary quotes what servers sent (bodies, Location headers): every line goes through
+    the CLI's one path for outside text, so an ESC sequence or a bidi override is shown, not
+    obeyed."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _pick(flag: Any, config: dict[str, Any], key: str, default: Any = None) -> Any:
@@ -318,7 +326,7 @@ def contract(
     if target.record is not None:
         written.append(target.record)
     _redact_files(written, ledger)
-    typer.echo(ledger.summary(header=target.describe()))
+    typer.echo(terminal_text(ledger.summary(header=target.describe())))
     typer.echo(f"reports: {reports}/ (JUnit: {junit_path})")
     if target.record is not None:
         typer.echo(f"cassette: {target.record}")

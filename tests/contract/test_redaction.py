@@ -101,3 +101,21 @@ def test_terminal_stream_redacts_a_key_split_across_writes() -> None:
     stream.flush()
     assert not secret.found_in(out.getvalue())
     assert out.getvalue().count(REDACTED) == 2
+
+
+def test_server_text_in_the_summary_cannot_drive_the_terminal() -> None:
+    from pingback_ext.cli.contract import terminal_text
+    from pingback_ext.contract.report import Ledger
+
+    ledger = Ledger()
+    ledger.record_failure(
+        operation="GET /x",
+        check="c",
+        title="t",
+        message="body \x1b]8;;http://evil\x07click\x1b[2J \u202egnp.exe\u2028next",
+        reproduction="curl 'http://127.0.0.1/\x1b[31m'",
+    )
+    shown = terminal_text(ledger.summary())
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "\u2028" not in shown
+    assert "\\x1b" in shown and "PROBLEM 1" in shown
