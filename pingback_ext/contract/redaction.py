@@ -171,12 +171,21 @@ def _unescape_json(match: re.Match[str]) -> str:
     return _JSON_SIMPLE.get(char, char)
 
 
+_REPR_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|(['\"\\]))")
+
+
+def _unescape_repr(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16)) if match.group(1) else match.group(2)
+
+
 def _decode_once(text: str) -> Iterable[str]:
     out = [html.unescape(text), unquote(text), unquote_plus(text)]
     with contextlib.suppress(ValueError):
         out.extend(_json_strings(json.loads(text)))
     # JSON string escapes anywhere in the text (a fragment, not a whole document)
     out.append(_JSON_ESCAPE.sub(_unescape_json, text))
+    # Python repr escapes (`\'`, `\xNN`), as a repr of the key's bytes in a log or report has
+    out.append(_REPR_ESCAPE.sub(_unescape_repr, text))
     return out
 
 
