@@ -50,6 +50,7 @@ from pingback_ext.errors import (
 from pingback_ext.ratelimit import LocalPacer, RedisPacer
 from pingback_ext.settings import NOT_GIVEN, APIKey, NotGiven
 from pingback_ext.spec import UnknownValue
+from pingback_ext.upsert import Upserted
 
 #: Public names of pingback_ext.results, imported on first use (see the module doc).
 _RESULTS = ("MembershipList", "SegmentationMembership", "Subscriber")
@@ -113,4 +114,5 @@ __all__ = [
     "UnexpectedStatus",
     "UnknownValue",
     "UnprocessableEntity",
+    "Upserted",
 ]
