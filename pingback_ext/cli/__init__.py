@@ -7,7 +7,7 @@ Global options (before the command) say which API to talk to and how to print:
 module only when it runs, and a command whose extra is not installed says which one to install
 instead of failing to import. This module imports nothing beyond the standard library, so the
 entry point works in a client-only install; `pingback --version` alone is answered here, before
-Typer loads (Typer is about a quarter of the command line's start-up).
+Typer loads (importing Typer adds about a quarter of a bare `import httpx`).
 """
 
 from __future__ import annotations
