@@ -5,37 +5,40 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pingback_client.api.segmentations import (
-    add_subscriber_to_segment,
-    remove_subscriber_from_segment,
-)
-from pingback_client.api.subscribers import create_subscriber, get_subscriber, update_subscriber
-from pingback_client.models import SubscriberStatus
-
-from pingback_ext import bodies, results, upsert
+from pingback_ext import bodies, upsert
 from pingback_ext.engine import Operation, Plan, request_plan
 from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import Settings, flag, timeout_from
 
+if TYPE_CHECKING:
+    from pingback_ext import results
+
 logger = logging.getLogger("pingback")
 
-CREATE = Operation("createSubscriber", create_subscriber, results.subscriber, idempotent=False)
+CREATE = Operation(
+    "createSubscriber", "subscribers.create_subscriber", "subscriber", idempotent=False
+)
 #: Inside an upsert a create may be retried after any transient failure: if an earlier attempt
 #: landed, the retry meets 409 and the upsert goes on to read or update the subscriber.
 CREATE_OR_CONFLICT = replace(CREATE, idempotent=True)
-GET = Operation("getSubscriber", get_subscriber, results.subscriber, idempotent=True)
-UPDATE = Operation("updateSubscriber", update_subscriber, results.subscriber, idempotent=True)
+GET = Operation("getSubscriber", "subscribers.get_subscriber", "subscriber", idempotent=True)
+UPDATE = Operation(
+    "updateSubscriber", "subscribers.update_subscriber", "subscriber", idempotent=True
+)
 ADD = Operation(
-    "addSubscriberToSegment", add_subscriber_to_segment, results.memberships, idempotent=True
+    "addSubscriberToSegment",
+    "segmentations.add_subscriber_to_segment",
+    "memberships",
+    idempotent=True,
 )
 REMOVE = Operation(
     "removeSubscriberFromSegment",
-    remove_subscriber_from_segment,
-    results.membership,
+    "segmentations.remove_subscriber_from_segment",
+    "membership",
     idempotent=True,
 )
 #: Every generated operation, by operationId (the surface-parity test checks this is complete).
@@ -95,7 +98,7 @@ class Calls:
         return subscriber
 
     def unsubscribe(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber]:
-        fields = {**options, "status": SubscriberStatus.UNSUBSCRIBED_SUBSCRIBER}
+        fields = {**options, "status": "unsubscribed_subscriber"}
         return (yield from self.update(email, fields))
 
     def create_if_absent(

@@ -27,7 +27,6 @@ from pingback_ext.bulk import (
     run_blocking,
     run_concurrently,
 )
-from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
 from pingback_ext.upsert import Upserted
 
 #: The methods that take only per-call options.
@@ -35,6 +34,7 @@ _NONE: frozenset[str] = frozenset()
 
 if TYPE_CHECKING:
     from pingback_ext.client import AsyncPingback, Pingback
+    from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
 
 
 class Subscribers:

@@ -89,7 +89,7 @@ class APIKey:
         value = value.strip()
         if not value:
             raise MissingAPIKeyError("the API key is empty")
-        if not _HEADER_VALUE.fullmatch(value):
+        if not is_header_value(value):
             bad = next(i for i, ch in enumerate(value) if not " " <= ch <= "~")
             raise ConfigurationError(
                 f"the API key cannot be sent as a header: its character at position {bad} is "
@@ -110,10 +110,13 @@ class APIKey:
         """
         return hashlib.sha256(self._value.encode()).hexdigest()[:16]
 
-    def salted_fingerprint(self, salt: bytes) -> str:
-        """A slow, salted hash of the key (PBKDF2-HMAC-SHA256), safe to store beside its salt."""
+    def salted_fingerprint(self, salt: bytes, rounds: int = KEY_HASH_ROUNDS) -> str:
+        """A slow, salted hash of the key (PBKDF2-HMAC-SHA256), safe to store beside its salt.
+
+        Fewer `rounds` only for what is never stored (the fingerprint then just names the key).
+        """
         return hashlib.pbkdf2_hmac(
-            "sha256", self._value.encode("utf-8", "surrogatepass"), salt, KEY_HASH_ROUNDS
+            "sha256", self._value.encode("utf-8", "surrogatepass"), salt, rounds
         ).hex()
 
     def __repr__(self) -> str:
@@ -198,6 +201,11 @@ def check_base_url(base_url: object) -> str:
     return str(url).rstrip("/")
 
 
+def is_header_value(value: str) -> bool:
+    """Whether h11 sends `value` as given: printable ASCII without surrounding whitespace."""
+    return _HEADER_VALUE.fullmatch(value) is not None
+
+
 def check_headers(
     headers: object, *, what: str, per_call: bool = False
 ) -> tuple[tuple[str, str], ...]:
@@ -211,7 +219,7 @@ def check_headers(
             raise error(f"{what}: {name!r} is not a valid header name")
         if name.lower() in RESERVED_HEADERS:
             raise error(f"{what}: {name!r} is set by the client; pass api_key= instead")
-        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+        if not isinstance(value, str) or not is_header_value(value):
             raise error(
                 f"{what}: the value of {name!r} must be printable ASCII text without "
                 "surrounding whitespace (not shown)"

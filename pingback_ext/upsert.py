@@ -23,21 +23,29 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
-
-from pingback_client.types import Unset
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pingback_ext import bodies
 from pingback_ext.engine import Plan
 from pingback_ext.errors import InvalidRequestError, SubscriberNotFound
-from pingback_ext.results import Subscriber
 
 if TYPE_CHECKING:
+    from pingback_client.types import Unset
+
     from pingback_ext.calls import Calls
+    from pingback_ext.results import Subscriber
 
 UpsertAction = Literal["created", "updated", "unchanged"]
 UNSUBSCRIBED = "unsubscribed_subscriber"
 _SCALARS = ("name", "phone", "status")
+T = TypeVar("T")
+
+
+def _given(value: T | Unset) -> T | None:
+    """A generated model's field, or None where the model leaves it UNSET."""
+    from pingback_client.types import Unset  # loaded with the model that holds the value
+
+    return None if isinstance(value, Unset) else value
 
 
 @dataclass(frozen=True)
@@ -62,37 +70,33 @@ class Record:
             raise InvalidRequestError(f"a record needs an 'email' string, got {email!r}")
         fields = {k: v for k, v in fields.items() if k not in bodies.OPTION_NAMES}
         body = bodies.create_body(email, fields)  # InvalidRequestError naming the bad field
-        custom: dict[str, str | None] = {}
-        if not isinstance(body.custom_fields, Unset):
-            for item in body.custom_fields:
-                custom[str(item.label)] = str(item.value)
-        lists = () if isinstance(body.segmentation_lists, Unset) else body.segmentation_lists
+        custom = {str(item.label): str(item.value) for item in _given(body.custom_fields) or ()}
+        status = _given(body.status)
         return cls(
             email=email,
-            name=None if isinstance(body.name, Unset) else body.name,
-            phone=None if isinstance(body.phone, Unset) else body.phone,
-            status=None if isinstance(body.status, Unset) else str(body.status.value),
+            name=_given(body.name),
+            phone=_given(body.phone),
+            status=None if status is None else str(status.value),
             custom_fields=custom,
-            lists=tuple(dict.fromkeys(lists)),
+            lists=tuple(dict.fromkeys(_given(body.segmentation_lists) or ())),
         )
 
     @classmethod
     def of_subscriber(cls, subscriber: Subscriber) -> Record:
         """What Pingback holds for a subscriber, as a record."""
-        status = subscriber.status
-        custom: dict[str, str | None] = {}
-        if not isinstance(subscriber.custom_fields, Unset):
-            for item in subscriber.custom_fields:
-                if isinstance(item.label, str):
-                    custom[item.label] = None if isinstance(item.value, Unset) else item.value
-        lists = subscriber.segmentation_lists
+        status = _given(subscriber.status)
+        custom: dict[str, str | None] = {
+            item.label: _given(item.value)
+            for item in _given(subscriber.custom_fields) or ()
+            if isinstance(item.label, str)
+        }
         return cls(
             email=str(subscriber.email),
-            name=None if isinstance(subscriber.name, Unset) else subscriber.name,
-            phone=None if isinstance(subscriber.phone, Unset) else subscriber.phone,
-            status=None if isinstance(status, Unset) else str(getattr(status, "value", status)),
+            name=_given(subscriber.name),
+            phone=_given(subscriber.phone),
+            status=None if status is None else str(getattr(status, "value", status)),
             custom_fields=custom,
-            lists=() if isinstance(lists, Unset) else tuple(lists),
+            lists=tuple(_given(subscriber.segmentation_lists) or ()),
         )
 
     def create_fields(self) -> dict[str, Any]:
@@ -175,7 +179,7 @@ class Synced:
         )
 
 
-class Upserted(tuple[Subscriber, bool]):
+class Upserted(tuple["Subscriber", bool]):
     """`(subscriber, created)` as `upsert` has always returned, plus what happened.
 
     `action` is "created", "updated" or "unchanged"; `not_applied` names the custom fields the
@@ -263,8 +267,7 @@ def _apply(
             added = yield from calls.add_subscriber(record.email, diff.lists, options)
             request_id = added.request_id
             if subscriber is not None:  # the answer we hold predates the add: bring it along
-                held = subscriber.segmentation_lists
-                held = [] if isinstance(held, Unset) else held
+                held = _given(subscriber.segmentation_lists) or []
                 subscriber.segmentation_lists = list(dict.fromkeys([*held, *diff.lists]))
     except SubscriberNotFound:
         if was_read:

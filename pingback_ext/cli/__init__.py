@@ -4,9 +4,10 @@ Global options (before the command) say which API to talk to and how to print:
 `pingback --developer-mode --json subscriber get ana@example.com`.
 
 `COMMANDS` is the one list of commands: `cli.app` registers exactly these, loading a command's
-module only when it runs (so `pingback --version` starts fast), and a command whose extra is
-not installed says which one to install instead of failing to import. This module imports
-nothing beyond the standard library, so the entry point works in a client-only install.
+module only when it runs, and a command whose extra is not installed says which one to install
+instead of failing to import. This module imports nothing beyond the standard library, so the
+entry point works in a client-only install; `pingback --version` alone is answered here, before
+Typer loads (importing Typer adds about a quarter of a bare `import httpx`).
 """
 
 from __future__ import annotations
@@ -58,8 +59,18 @@ def _requested_extra(argv: list[str]) -> str:
     return next((by_name[arg] for arg in argv if arg in by_name), "cli")
 
 
+def version_line() -> str:
+    """What `pingback --version` prints (here and as the root's eager option in `cli.app`)."""
+    from pingback_ext import __version__
+
+    return f"pingback {__version__}"
+
+
 def main() -> None:
     """Console-script entry point: run the CLI, or name the extra to install in one line."""
+    if sys.argv[1:] == ["--version"]:  # with other arguments, the root's eager option answers
+        print(version_line())
+        return
     extra = _requested_extra(sys.argv[1:])
     if extras.missing_modules("cli"):
         hint = extras.install_hint(extra)

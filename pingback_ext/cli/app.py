@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from pingback_ext import extras
-from pingback_ext.cli import COMMANDS, Command
+from pingback_ext.cli import COMMANDS, Command, version_line
 from pingback_ext.cli.context import GlobalOptions, options
 
 
@@ -125,9 +125,7 @@ class Commands(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
-        from pingback_ext import __version__
-
-        typer.echo(f"pingback {__version__}")
+        typer.echo(version_line())
         raise typer.Exit()
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.console import Console, HighlighterType, JustifyMethod, OverflowMethod
@@ -123,8 +123,17 @@ def _rows(row: dict[str, Any]) -> Iterable[Text]:
         yield Text.assemble(literal(key.ljust(width), "bold cyan"), literal(_cell(key, value)))
 
 
-def emit(result: Subscriber | SegmentationMembership | MembershipList, *, as_json: bool) -> None:
-    """Print a result: JSON (`{"data": …, "requestId": …}`) or `label  value` lines."""
+def emit(
+    result: Subscriber | SegmentationMembership | MembershipList,
+    *,
+    as_json: bool,
+    outcome: Mapping[str, Any] | None = None,
+) -> None:
+    """Print a result: JSON (`{"data": …, "requestId": …}`) or `label  value` lines.
+
+    `outcome`: what the command did beyond the answer (an upsert's `action`), as more members
+    of the JSON document; a command says it to people in its own words.
+    """
     if isinstance(result, MembershipList):
         payload: Any = {"data": [m.to_dict() for m in result], "requestId": result.request_id}
         rows: list[dict[str, Any]] = payload["data"]
@@ -132,7 +141,7 @@ def emit(result: Subscriber | SegmentationMembership | MembershipList, *, as_jso
         payload = {"data": result.to_dict(), "requestId": result.request_id}
         rows = [payload["data"]]
     if as_json:
-        print_json(payload)
+        print_json({**payload, **(outcome or {})})
         return
     for index, row in enumerate(rows):
         if index:

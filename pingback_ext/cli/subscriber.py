@@ -119,7 +119,8 @@ def upsert(
         )
     if not opts.as_json:
         stdout.print(result.action)
-    emit(result.subscriber, as_json=opts.as_json)
+    outcome = {"action": result.action, "notApplied": list(result.not_applied)}
+    emit(result.subscriber, as_json=opts.as_json, outcome=outcome)
 
 
 @subscriber_app.command("unsubscribe")

@@ -13,7 +13,6 @@ its own. The `/_mock/` controls need a valid key too and act on that key's accou
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 import uuid
@@ -45,6 +44,7 @@ from pingback_ext.mock.validation import (
     validate_segmentation,
     validate_update,
 )
+from pingback_ext.settings import KEY_HASH_ROUNDS, APIKey, is_header_value
 
 logger = logging.getLogger("pingback_ext.mock")
 
@@ -53,9 +53,15 @@ _BODY_OPERATIONS = frozenset(
 )
 
 
-def account_id(api_key: str) -> str:
-    """The partition name for a key: a hash, so a `--db` file never holds the key itself."""
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
+def account_id(api_key: str, store: Store) -> str:
+    """The partition name of a key: its salted fingerprint, with the database's own salt.
+
+    A `--db` file holds nothing that checks a guessed key offline (a slow hash, as a sync state
+    keeps), and the same key finds its data again after a restart. In memory, where the mock
+    holds the keys themselves, one round is enough: the id only names a partition.
+    """
+    rounds = KEY_HASH_ROUNDS if store.persistent else 1
+    return APIKey(api_key).salted_fingerprint(store.salt, rounds)[:32]
 
 
 class _Request:
@@ -97,14 +103,17 @@ class MockApp:
         db_path: str = ":memory:",
     ) -> None:
         keys = tuple(dict.fromkeys(api_keys))
-        if not keys or any(not key for key in keys):
-            raise ValueError("api_keys must be non-empty strings")
+        if not keys or not all(isinstance(key, str) and is_header_value(key) for key in keys):
+            raise ValueError(
+                "api_keys must be non-empty strings that can be header values "
+                "(printable ASCII, no surrounding whitespace)"
+            )
         if any(not list_id for list_id in segmentation_lists):
             raise ValueError("segmentation list ids must be non-empty strings")
         self.api_keys = keys
-        self._accounts = {key: account_id(key) for key in keys}
         self.limiter = TokenBucketLimiter(rate_limit, burst)
         self.store = Store(db_path, segmentation_lists=segmentation_lists)
+        self._accounts = {key: account_id(key, self.store) for key in keys}
         self.faults = Faults()
         self.recorder = Recorder()
         self.state = SimpleNamespace(mock=self)

@@ -3,7 +3,8 @@
 One connection guarded by a lock: every public method is one transaction, so concurrent
 requests (event loop plus test threads calling controls) see whole operations only, and
 a create is check-and-insert atomically (duplicates get exactly one success).
-Data is partitioned by account (a hash of the API key) and sandbox (developer mode);
+Data is partitioned by account (a salted hash of the API key, see `Store.salt`) and sandbox
+(developer mode);
 segmentation lists are global, so a seeded list exists in every partition.
 Email identity is the exact string sent: no case folding, no trimming.
 """
@@ -11,6 +12,7 @@ Email identity is the exact string sent: no case folding, no trimming.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -32,6 +34,10 @@ from pingback_ext.mock.validation import CreateInput
 Json = dict[str, Any]
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS segmentation_lists (
     id TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL
@@ -113,6 +119,10 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
+        #: Whether the data outlives the process (a file, not memory).
+        self.persistent = db_path != ":memory:"
+        #: This database's own random salt for account ids: made with it, kept across restarts.
+        self.salt = self._salt()
         self._configured_lists = tuple(segmentation_lists)
         for list_id in self._configured_lists:
             self.add_segmentation_list(list_id)
@@ -129,6 +139,15 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def _salt(self) -> bytes:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO store_meta (name, value) VALUES ('salt', ?)",
+                (secrets.token_hex(16),),
+            )
+            (value,) = conn.execute("SELECT value FROM store_meta WHERE name = 'salt'").fetchone()
+        return bytes.fromhex(value)
 
     def _now(self) -> int:
         return int(self._clock() * 1000)

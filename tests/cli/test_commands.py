@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import pingback_ext
 from pingback_ext import extras
 from pingback_ext.cli import COMMANDS
 from pingback_ext.cli.app import app
@@ -102,6 +103,27 @@ def test_without_the_cli_extra_the_entry_point_names_the_extra(argv: list[str], 
         f"pingback: the command line needs the {extra} extra: "
         f"pip install 'pingback-toolkit[{extra}]'\n"
     )
+
+
+@pytest.mark.parametrize("typer_installed", [True, False])
+def test_version_alone_is_answered_before_typer_loads(typer_installed: bool) -> None:
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        if not {typer_installed!r}:
+            sys.modules["typer"] = None  # as if not installed: importing it fails
+        sys.argv = ["pingback", "--version"]
+        from pingback_ext.cli import main
+        main()
+        print(sorted(m for m in ("typer", "pingback_ext.cli.app") if sys.modules.get(m)))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"pingback {pingback_ext.__version__}\n[]\n"
+    # the same line as the root's eager option prints (with other arguments, as in --json --version)
+    eager = CliRunner().invoke(app, ["--json", "--version"])
+    assert eager.exit_code == 0 and eager.stdout == f"pingback {pingback_ext.__version__}\n"
 
 
 def test_the_console_script_runs() -> None:

@@ -21,6 +21,13 @@ def test_create_get_update_upsert_unsubscribe(cli: Any) -> None:
     assert updated.json()["data"]["status"] == "paid_subscriber"
     upserted = cli("subscriber", "upsert", "bea@example.com", "--name", "Bea")
     assert upserted.exit_code == 0 and upserted.json()["data"]["name"] == "Bea"
+    assert (upserted.json()["action"], upserted.json()["notApplied"]) == ("created", [])
+    again = cli("subscriber", "upsert", "bea@example.com", "--name", "Bea", "--field", "age=3")
+    assert again.exit_code == 0 and again.json()["requestId"]
+    assert (again.json()["action"], again.json()["notApplied"]) == ("unchanged", ["age"])
+    assert "not applied: age" in again.stderr
+    renamed = cli("subscriber", "upsert", "bea@example.com", "--name", "Cy")
+    assert (renamed.json()["action"], renamed.json()["data"]["name"]) == ("updated", "Cy")
     gone = cli("subscriber", "unsubscribe", "ana@example.com")
     assert gone.json()["data"]["status"] == "unsubscribed_subscriber"
 

@@ -99,10 +99,12 @@ class Reply:
 
 @dataclass(frozen=True)
 class Drip:
-    """`reply`'s head at once, then its body one byte every `interval` seconds."""
+    """`reply`'s head at once, then its body one byte every `interval` seconds (with
+    `head=True`, the status line and headers drip too)."""
 
     reply: Reply
     interval: float = 0.5
+    head: bool = False
 
 
 @dataclass(frozen=True)
@@ -269,8 +271,10 @@ class HostileServer:
         elif isinstance(step, Reply):
             conn.sendall(step.head() + step.body)
         elif isinstance(step, Drip):
-            conn.sendall(step.reply.head())
-            for byte in step.reply.body:
+            dripped = step.reply.head() + step.reply.body if step.head else step.reply.body
+            if not step.head:
+                conn.sendall(step.reply.head())
+            for byte in dripped:
                 if self._stop.wait(step.interval):
                     return
                 conn.sendall(bytes([byte]))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import httpx
+import pytest
 
+from pingback_ext import APIKey
 from pingback_ext.mock import create_app, serve_mock
 
 KEY = "persist-key"
@@ -39,3 +44,57 @@ def test_memory_database_is_fresh_each_time() -> None:
     assert second.segmentation_lists == []
     first.close()
     second.close()
+
+
+def _stored_accounts(db: Path) -> set[str]:
+    with closing(sqlite3.connect(db)) as conn:
+        return {row[0] for row in conn.execute("SELECT account FROM subscribers")}
+
+
+def _salt(db: Path) -> bytes:
+    with closing(sqlite3.connect(db)) as conn:
+        (value,) = conn.execute("SELECT value FROM store_meta WHERE name = 'salt'").fetchone()
+    return bytes.fromhex(value)
+
+
+def test_a_file_stores_a_salted_slow_fingerprint_of_the_key(tmp_path: Path) -> None:
+    # an unsalted hash in the file could be checked offline against a guessed key
+    dbs = [tmp_path / "one.sqlite3", tmp_path / "two.sqlite3"]
+    for db in dbs:
+        for expected in (201, 409):  # after a restart, the key finds its subscriber again
+            with (
+                serve_mock(api_keys=(KEY,), db_path=str(db), rate_limit=0) as m,
+                httpx.Client(base_url=m.base_url, headers={"x-api-key": KEY}) as client,
+            ):
+                created = client.post("/subscriber", json={"email": "p@example.com"})
+                assert created.status_code == expected
+    accounts = [_stored_accounts(db) for db in dbs]
+    assert all(len(found) == 1 for found in accounts)
+    assert accounts[0] != accounts[1]  # each database has its own salt
+    unsalted = hashlib.sha256(KEY.encode()).hexdigest()
+    for db, found in zip(dbs, accounts, strict=True):
+        salt = _salt(db)
+        assert len(salt) == 16
+        (account,) = found
+        assert account == APIKey(KEY).salted_fingerprint(salt)[:32]  # PBKDF2, full rounds
+        assert account not in unsalted and account != APIKey(KEY).salted_fingerprint(salt, 1)[:32]
+        assert KEY.encode() not in db.read_bytes()
+
+
+def test_in_memory_accounts_are_salted_per_mock_too() -> None:
+    first, second = create_app(api_keys=[KEY]), create_app(api_keys=[KEY])
+    try:
+        assert first.account() != second.account()
+        assert first.account() not in hashlib.sha256(KEY.encode()).hexdigest()
+        assert first.account() == APIKey(KEY).salted_fingerprint(first.store.salt, 1)[:32]
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.parametrize("key", [" padded", "tab\tkey", "new\nline", "caf\u00e9", ""])
+def test_a_key_that_cannot_be_a_header_value_is_refused_unechoed(key: str) -> None:
+    with pytest.raises(ValueError, match="header values") as refused:
+        create_app(api_keys=["fine", key])
+    if key.strip():
+        assert key.strip() not in str(refused.value)
