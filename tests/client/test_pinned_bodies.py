@@ -88,8 +88,10 @@ def test_custom_fields_from_a_mapping_turn_numbers_into_text(
         ({"tags": ["a"]}, ["'tags'", "list"]),
         ([{"label": "age"}], ["'age'", "NoneType"]),  # a value is required
         ([{"label": "age", "value": False}], ["'age'", "bool"]),
-        ([{"label": 5, "value": "x"}], ["label", "int"]),
-        ({5: "x"}, ["label", "int"]),
+        ([{"label": 5, "value": "x"}], ["custom field label", "int"]),
+        ({5: "x"}, ["custom field label", "int"]),
+        ({"\ud800": "x"}, ["custom field label", "surrogate"]),
+        ([{"label": "\udfff", "value": "x"}], ["custom field label", "surrogate"]),
         ([{"value": "x"}], ["custom_fields", "label"]),
         (["age=25"], ["custom_fields", "'age=25'"]),
         ([("age", "25")], ["custom_fields", "('age', '25')"]),
@@ -100,8 +102,11 @@ def test_bad_custom_fields_are_refused_naming_the_field(
 ) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         make_client().subscribers.create("ana@example.com", custom_fields=custom_fields)
+    message = str(caught.value)
     for name in names:
-        assert name in str(caught.value)
+        assert name in message
+    if names[0] == "custom field label":  # the message starts with what it is about
+        assert message.startswith("custom field label"), message
     assert not api.calls
 
 
@@ -141,7 +146,7 @@ def test_create_text_fields_must_be_text(
 ) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         make_client().subscribers.create("ana@example.com", **{field: value})
-    assert field in str(caught.value) and type(value).__name__ in str(caught.value)
+    assert str(caught.value).startswith(f"{field} ") and type(value).__name__ in str(caught.value)
     assert not api.calls
 
 
@@ -151,9 +156,9 @@ def test_an_unknown_status_is_refused_listing_the_allowed_ones(
 ) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         make_client().subscribers.create("ana@example.com", status=status)
-    for allowed in SubscriberStatus:
-        assert allowed.value in str(caught.value)
-    assert repr(status) in str(caught.value)
+    allowed = ", ".join(s.value for s in SubscriberStatus)  # all of them, in the spec's order
+    assert str(caught.value).startswith("status ")
+    assert allowed in str(caught.value) and repr(status) in str(caught.value)
     assert not api.calls
 
 
@@ -194,8 +199,8 @@ def test_update_without_a_field_to_change_sends_nothing(
 ) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         make_client().subscribers.update("ana@example.com", **options)
-    for name in ("name", "phone", "status"):
-        assert name in str(caught.value)
+    assert str(caught.value).startswith("nothing to update")
+    assert "name, phone, status" in str(caught.value)
     assert not api.calls
 
 
@@ -220,7 +225,7 @@ def test_update_text_fields_must_be_text(
 ) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         make_client().subscribers.update("ana@example.com", **{field: 5})
-    assert field in str(caught.value) and "int" in str(caught.value)
+    assert str(caught.value).startswith(f"{field} ") and "int" in str(caught.value)
     assert not api.calls
 
 
@@ -245,7 +250,7 @@ def test_add_subscriber_takes_one_id_or_several(
 def test_add_subscriber_needs_at_least_one_list(
     make_client: ClientFactory, api: respx.MockRouter
 ) -> None:
-    with pytest.raises(InvalidRequestError, match="at least one"):
+    with pytest.raises(InvalidRequestError, match=r"^pass at least one segmentation list id$"):
         make_client().segmentations.add_subscriber("ana@example.com", [])
     assert not api.calls
 

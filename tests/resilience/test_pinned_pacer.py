@@ -308,3 +308,28 @@ def test_an_unreachable_redis_fails_every_step_clearly() -> None:
             step()
         assert "ConnectionError" in str(caught.value)
     pacer.close()
+
+
+def test_the_default_prefix_is_the_one_every_version_shares(
+    redis_url: str, redis_conn: object
+) -> None:
+    """Processes share a budget only if they agree on the key: the default prefix is fixed."""
+    key = f"pinned-default-{uuid.uuid4().hex}"
+    pacer = RedisPacer(redis_url, api_key=key)
+    pacer.acquire()
+    bucket = f"pingback:ratelimit:{APIKey(key).fingerprint}"
+    assert redis_conn.exists(bucket) == 1  # type: ignore[attr-defined]
+    redis_conn.delete(bucket)  # type: ignore[attr-defined]
+    pacer.close()
+
+
+def test_a_redis_url_without_the_redis_package_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` raises ImportError
+    with pytest.raises(ConfigurationError) as caught:
+        RedisPacer("redis://127.0.0.1:1/0", api_key="k")
+    message = str(caught.value)
+    assert message.startswith("redis_url") and "pip install 'pingback-toolkit[redis]'" in message
