@@ -302,3 +302,26 @@ def test_values_that_only_look_like_dot_segments_are_sent(
     route = api.route(method="GET").respond(200, json=bodies.envelope(bodies.subscriber(value)))
     make_client().subscribers.get(value)
     assert route.call_count == 1
+
+
+def test_per_call_options_reach_every_request_of_an_upsert(
+    make_client: ClientFactory, api: respx.MockRouter
+) -> None:
+    """On 409 an upsert updates, adds lists, reads back: each request with the call's options."""
+    api.post("/subscriber").respond(409, json=bodies.error("SUBSCRIBER_ALREADY_EXISTS"))
+    put = api.put("/subscriber/ana%40example.com").respond(
+        200, json=bodies.envelope(bodies.subscriber(name="Ana B"))
+    )
+    add = api.post("/segmentation/add-subscriber/ana%40example.com").respond(
+        200, json=bodies.envelope([bodies.membership("list-2")])
+    )
+    get = api.get("/subscriber/ana%40example.com").respond(
+        200, json=bodies.envelope(bodies.subscriber(name="Ana B"))
+    )
+    sub, created = make_client().subscribers.upsert(
+        "ana@example.com", name="Ana B", segmentation_lists=["list-2"], developer_mode=True
+    )
+    assert not created and sub.name == "Ana B"
+    assert sent(put) == {"name": "Ana B"} and sent(add) == {"segmentationLists": ["list-2"]}
+    for route in (put, add, get):
+        assert route.calls.last.request.headers.get("x-developer-mode") == "true"

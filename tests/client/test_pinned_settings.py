@@ -59,6 +59,22 @@ def test_a_key_with_a_line_break_or_nul_is_refused_without_echoing_it(
     assert secret[9:] not in str(caught.value)
 
 
+def test_refused_keys_say_what_is_wrong_with_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for bad in ("", "   ", "abc\ndef"):
+        with pytest.raises(ConfigurationError) as caught:
+            APIKey(bad)
+        assert "API key" in str(caught.value)
+    monkeypatch.delenv("PINGBACK_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError) as caught:
+        Pingback(base_url=BASE_URL)
+    assert "api_key=" in str(caught.value) and "PINGBACK_API_KEY" in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["sk_live_XXXX", "X", "KEY-WITH-X", "tab\tinside", "ünïcode-X"])
+def test_ordinary_keys_are_kept_as_given(key: str) -> None:
+    assert APIKey(key).reveal() == key
+
+
 def test_a_key_reveals_itself_only_on_request() -> None:
     key = APIKey("sk_live_abcdef")
     assert key.reveal() == "sk_live_abcdef"
@@ -122,8 +138,9 @@ def test_env_developer_mode_other_values_are_refused(
     spelling: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PINGBACK_DEVELOPER_MODE", spelling)
-    with pytest.raises(ConfigurationError, match="PINGBACK_DEVELOPER_MODE"):
+    with pytest.raises(ConfigurationError) as caught:
         Pingback(api_key="k", base_url=BASE_URL)
+    assert str(caught.value).startswith("PINGBACK_DEVELOPER_MODE ")  # names the variable first
 
 
 @pytest.mark.xfail(strict=True, reason="core changes parse_bool to the strict rule")
@@ -209,6 +226,13 @@ def test_retry_settings_defaults_and_overrides() -> None:
 # ----------------------------------------------------------------------------- timeouts
 
 
+def test_the_client_keeps_the_timeout_it_is_given() -> None:
+    with Pingback(api_key="k", base_url=BASE_URL, timeout=2.5) as pb:
+        assert pb.settings.timeout == httpx.Timeout(2.5)
+    with Pingback(api_key="k", base_url=BASE_URL) as pb:
+        assert pb.settings.timeout == DEFAULT_TIMEOUT
+
+
 def test_timeouts() -> None:
     assert httpx.Timeout(30.0, connect=5.0) == DEFAULT_TIMEOUT
     assert timeout_from(None) == DEFAULT_TIMEOUT
@@ -248,6 +272,8 @@ def test_the_base_url_default_environment_and_argument() -> None:
         ("http://LOCALHOST:8787/v1", "http://localhost:8787/v1"),
         ("http://[::1]:8787/v1", "http://[::1]:8787/v1"),
         ("http://127.255.0.9/v1", "http://127.255.0.9/v1"),
+        ("https://connect.pingback.com/BOX/", "https://connect.pingback.com/BOX"),
+        ("https://connect.pingback.com/v1X", "https://connect.pingback.com/v1X"),
     ],
 )
 def test_accepted_base_urls_lose_their_trailing_slash(given: str, kept: str) -> None:
@@ -274,3 +300,10 @@ def test_accepted_base_urls_lose_their_trailing_slash(given: str, kept: str) -> 
 def test_refused_base_urls(url: str) -> None:
     with pytest.raises(ConfigurationError, match="base_url"):
         _base_url(url)
+
+
+def test_plain_http_off_loopback_is_refused_saying_why() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        _base_url("http://connect.pingback.com/v1")
+    message = str(caught.value)
+    assert message.startswith("base_url ") and "API key" in message and "https://" in message

@@ -7,6 +7,7 @@ the last of the burst `BURST_GAP` later, then one every `1/rate * (1 + RATE_MARG
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
 from collections.abc import Iterator
@@ -71,6 +72,47 @@ def test_local_pacing_refills_to_the_burst_after_idling(
     clock.now += 10 * burst / rate  # idle long enough to refill many times over
     times = admissions(pacer, clock, burst + 3)
     check_shape(times, rate, burst)
+
+
+def test_a_pacer_waits_exactly_what_the_budget_lacks_in_one_sleep(clock: FakeClock) -> None:
+    pacer = LocalPacer(5, 1, clock=clock, sleep=clock.sleep)
+    check_exact_waits(pacer, clock)
+
+
+def check_exact_waits(pacer: LocalPacer | RedisPacer, clock: FakeClock) -> None:
+    cost = math.ceil(200 * (1 + RATE_MARGIN)) / 1000  # one request at 5/s, to the millisecond
+    pacer.acquire()
+    clock.now += 0.1
+    pacer.acquire()
+    assert clock.sleeps == [pytest.approx(cost - 0.1, abs=1e-6)]
+    clock.now += cost - 0.001  # one millisecond short of the next request's budget
+    pacer.acquire()
+    assert clock.sleeps[1:] == [pytest.approx(0.001, abs=1e-6)]
+
+
+def test_steady_pacing_does_not_drift_over_a_hundred_requests(clock: FakeClock) -> None:
+    pacer = LocalPacer(5, 1, clock=clock, sleep=clock.sleep)
+    times = admissions(pacer, clock, 101)
+    cost = math.ceil(200 * (1 + RATE_MARGIN)) / 1000
+    assert 100 * cost - 1e-6 <= times[100] <= 100 * cost + 0.005
+
+
+@pytest.mark.parametrize("rate", [5, 2.5, 0.5, 3, 7])
+def test_each_request_costs_its_interval_rounded_up_to_the_millisecond(
+    clock: FakeClock, rate: float
+) -> None:
+    pacer = LocalPacer(rate, 1, clock=clock, sleep=clock.sleep)
+    times = admissions(pacer, clock, 6)
+    cost = math.ceil(1000 / rate * (1 + RATE_MARGIN)) / 1000
+    for a, b in itertools.pairwise(times):
+        # Never sooner; at most a millisecond later (the clock is read to the millisecond).
+        assert cost - 1e-6 <= b - a <= cost + 0.001 + 1e-6
+
+
+def test_at_very_high_rates_a_request_still_costs_a_millisecond(clock: FakeClock) -> None:
+    pacer = LocalPacer(5000, 1, clock=clock, sleep=clock.sleep)
+    times = admissions(pacer, clock, 11)
+    assert 0.010 - 1e-6 <= times[10] <= 0.012  # one per millisecond (a ms late at most twice)
 
 
 def test_a_fractional_rate_waits_two_seconds_between_requests(clock: FakeClock) -> None:
@@ -186,6 +228,14 @@ def test_redis_pacing_has_the_documented_shape(
     check_server_accepts(times, rate, burst)
     for pacer in pacers:
         pacer.close()
+
+
+def test_a_redis_pacer_waits_exactly_what_the_budget_lacks_in_one_sleep(
+    redis_url: str, prefix: str, clock: FakeClock
+) -> None:
+    pacer = redis_pacer(redis_url, prefix, clock, 5, 1)
+    check_exact_waits(pacer, clock)
+    pacer.close()
 
 
 def test_redis_pacers_of_other_keys_or_prefixes_do_not_share(
@@ -333,3 +383,20 @@ def test_a_redis_url_without_the_redis_package_says_what_to_install(
         RedisPacer("redis://127.0.0.1:1/0", api_key="k")
     message = str(caught.value)
     assert message.startswith("redis_url") and "pip install 'pingback-toolkit[redis]'" in message
+
+
+def test_a_redis_failure_while_spending_the_budget_is_a_rate_limiter_error(
+    redis_url: str, prefix: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    pacer = redis_pacer(redis_url, prefix, clock)
+
+    def broken(*args: object) -> None:
+        raise redis.exceptions.ConnectionError("lost the connection mid-script")
+
+    monkeypatch.setattr(pacer._store, "check", broken)
+    with pytest.raises(RateLimiterError, match="unavailable") as caught:
+        pacer.acquire()
+    assert "ConnectionError" in str(caught.value) and "mid-script" in str(caught.value)
+    pacer.close()
