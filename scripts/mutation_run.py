@@ -49,7 +49,9 @@ class Mutant:
     @property
     def function(self) -> str:
         mangled = self.name.partition("__mutmut_")[0].rpartition(".")[2]
-        return mangled.removeprefix("x_").strip("xǁ").replace("ǁ", ".")
+        if mangled.startswith("xǁ"):  # a method: xǁClassǁname
+            return mangled.removeprefix("xǁ").replace("ǁ", ".")
+        return mangled.removeprefix("x_")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pingback_ext.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     APIKey,
-    resolve,
+    Settings,
     timeout_from,
 )
 from tests.client import bodies
@@ -25,6 +25,19 @@ from tests.client.conftest import BASE_URL, ClientFactory
 from tests.resilience import conftest as resilience
 
 no_sleep = resilience.no_sleep  # the fixture: retry waits recorded, not slept
+
+
+@pytest.fixture(autouse=True)
+def no_pingback_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from the arguments and what each test sets, not from the machine."""
+    for name in ("PINGBACK_API_KEY", "PINGBACK_BASE_URL", "PINGBACK_DEVELOPER_MODE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def settings_of(**kwargs: object) -> Settings:
+    with Pingback(**{"api_key": "k", "base_url": BASE_URL, **kwargs}) as pb:  # type: ignore[arg-type]
+        return pb.settings
+
 
 # ----------------------------------------------------------------------------- the key
 
@@ -46,17 +59,12 @@ def test_a_key_that_is_not_text_is_refused(not_text: object) -> None:
         APIKey(not_text)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("char", ["\r", "\n", "\x00"])
-@pytest.mark.parametrize("where", ["start", "middle", "end"])
-def test_a_key_with_a_line_break_or_nul_is_refused_without_echoing_it(
-    char: str, where: str
-) -> None:
+@pytest.mark.parametrize("char", ["\r", "\n", "\x00", "\r\n"])
+def test_a_key_with_a_line_break_or_nul_inside_is_refused_without_echoing_it(char: str) -> None:
     secret = "sk_live_" + "s3cr3t" * 4
-    value = {"start": char + secret, "middle": secret[:9] + char + secret[9:],
-             "end": secret + char}[where]  # fmt: skip
     with pytest.raises(ConfigurationError) as caught:
-        APIKey(value)
-    assert secret[9:] not in str(caught.value)
+        APIKey(secret[:9] + char + secret[9:])
+    assert secret[9:] not in str(caught.value) and secret[:9] not in str(caught.value)
 
 
 def test_refused_keys_say_what_is_wrong_with_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,7 +78,7 @@ def test_refused_keys_say_what_is_wrong_with_the_api_key(monkeypatch: pytest.Mon
     assert "api_key=" in str(caught.value) and "PINGBACK_API_KEY" in str(caught.value)
 
 
-@pytest.mark.parametrize("key", ["sk_live_XXXX", "X", "KEY-WITH-X", "tab\tinside", "ünïcode-X"])
+@pytest.mark.parametrize("key", ["sk_live_XXXX", "X", "KEY-WITH-X", "with inner space"])
 def test_ordinary_keys_are_kept_as_given(key: str) -> None:
     assert APIKey(key).reveal() == key
 
@@ -100,15 +108,14 @@ def test_the_fingerprint_is_stable_short_hex_and_differs_per_key() -> None:
 
 def test_a_given_apikey_object_is_used_as_it_is() -> None:
     key = APIKey("sk_live_object")
-    settings = resolve(api_key=key, base_url=None, developer_mode=None, timeout=None,
-                       max_retries=None, environ={})  # fmt: skip
-    assert settings.api_key is key
+    assert settings_of(api_key=key).api_key is key
 
 
-def test_the_key_argument_wins_over_the_environment() -> None:
-    settings = resolve(api_key="from-argument", base_url=None, developer_mode=None, timeout=None,
-                       max_retries=None, environ={"PINGBACK_API_KEY": "from-env"})  # fmt: skip
-    assert settings.api_key.reveal() == "from-argument"
+def test_the_key_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINGBACK_API_KEY", "from-env")
+    assert settings_of(api_key="from-argument").api_key.reveal() == "from-argument"
+    with Pingback(base_url=BASE_URL) as pb:
+        assert pb.settings.api_key.reveal() == "from-env"
 
 
 # ----------------------------------------------------------------------------- booleans
@@ -214,11 +221,9 @@ def test_negative_max_retries_is_refused(bad: int) -> None:
 
 
 def test_retry_settings_defaults_and_overrides() -> None:
-    default = resolve(api_key="k", base_url=None, developer_mode=None, timeout=None,
-                      max_retries=None, environ={})  # fmt: skip
+    default = settings_of()
     assert (default.max_retries, default.retry_budget) == (2, 60.0)
-    given = resolve(api_key="k", base_url=None, developer_mode=None, timeout=None,
-                    max_retries=7, retry_budget=5.0, environ={})  # fmt: skip
+    given = settings_of(max_retries=7, retry_budget=5.0)
     assert (given.max_retries, given.retry_budget) == (7, 5.0)
     assert given.but(max_retries=1).max_retries == 1 and given.max_retries == 7
 
@@ -235,7 +240,6 @@ def test_the_client_keeps_the_timeout_it_is_given() -> None:
 
 def test_timeouts() -> None:
     assert httpx.Timeout(30.0, connect=5.0) == DEFAULT_TIMEOUT
-    assert timeout_from(None) == DEFAULT_TIMEOUT
     own = httpx.Timeout(3.0, connect=1.0)
     assert timeout_from(own) is own
     assert timeout_from(2.5) == httpx.Timeout(2.5)
@@ -248,18 +252,16 @@ def test_timeouts() -> None:
 # ----------------------------------------------------------------------------- base URLs
 
 
-def _base_url(value: str | None, env: dict[str, str] | None = None) -> str:
-    settings = resolve(api_key="k", base_url=value, developer_mode=False, timeout=None,
-                       max_retries=None, environ=env or {})  # fmt: skip
-    return settings.base_url
+def _base_url(value: str | None) -> str:
+    return settings_of(base_url=value).base_url
 
 
-def test_the_base_url_default_environment_and_argument() -> None:
+def test_the_base_url_default_environment_and_argument(monkeypatch: pytest.MonkeyPatch) -> None:
     assert DEFAULT_BASE_URL == "https://connect.pingback.com/v1"
     assert _base_url(None) == DEFAULT_BASE_URL
-    env = {"PINGBACK_BASE_URL": "https://eu.pingback.example/v1"}
-    assert _base_url(None, env) == "https://eu.pingback.example/v1"
-    assert _base_url("https://other.example/v1", env) == "https://other.example/v1"
+    monkeypatch.setenv("PINGBACK_BASE_URL", "https://eu.pingback.example/v1")
+    assert _base_url(None) == "https://eu.pingback.example/v1"
+    assert _base_url("https://other.example/v1") == "https://other.example/v1"
 
 
 @pytest.mark.parametrize(

@@ -257,8 +257,7 @@ def test_the_client_waits_by_the_default_schedule(
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("0", 0.0), ("3", 3.0), ("2.5", 2.5), (" 7 ", 7.0), ("\t1\n", 1.0), ("-5", 0.0),
-     ("-0.1", 0.0), ("120", 120.0)],
+    [("0", 0.0), ("3", 3.0), ("2.5", 2.5), (" 7 ", 7.0), ("\t1\n", 1.0), ("120", 120.0)],
 )  # fmt: skip
 def test_retry_after_in_seconds(value: str, seconds: float) -> None:
     assert parse_retry_after(value) == seconds
@@ -268,6 +267,11 @@ def test_retry_after_in_seconds(value: str, seconds: float) -> None:
                                    "Infinity", "3 s", "Wed, 99 Foo 2015 07:28:00 GMT"])  # fmt: skip
 def test_retry_after_that_means_nothing(value: str | None) -> None:
     assert parse_retry_after(value) is None
+
+
+@pytest.mark.parametrize("value", ["-5", "-0.1", "-1e9"])
+def test_a_negative_retry_after_never_means_waiting(value: str) -> None:
+    assert parse_retry_after(value) in (None, 0.0)
 
 
 def test_retry_after_as_an_http_date() -> None:
