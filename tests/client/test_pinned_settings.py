@@ -286,6 +286,7 @@ def test_accepted_base_urls_lose_their_trailing_slash(given: str, kept: str) -> 
     "url",
     [
         "ftp://connect.pingback.com/v1",
+        "http://[::1/v1",
         "file:///etc/passwd",
         "https:///v1",
         "connect.pingback.com/v1",
