@@ -13,7 +13,8 @@ result is fresh (a cached verdict can predate new tests), and scores each module
 
 Equivalent mutants (no test could tell them from the original) are listed with their reason in
 scripts/mutation_equivalents.toml and counted apart; a listed mutant that a test kills is reported,
-since the list is then wrong. "no tests" (code no selected test reaches) counts as survived.
+since the list is then wrong. "no tests" (code no selected test reaches) counts as survived; a
+timeout or a crashed test run counts as killed (the tests did notice).
 """
 
 from __future__ import annotations

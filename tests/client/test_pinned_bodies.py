@@ -13,6 +13,7 @@ import respx
 from pingback_client.models import CustomFieldInput, SubscriberStatus
 
 from pingback_ext import InvalidRequestError
+from pingback_ext import bodies as request_bodies
 from tests.client import bodies
 from tests.client.conftest import ClientFactory
 
@@ -325,3 +326,13 @@ def test_per_call_options_reach_every_request_of_an_upsert(
     assert sent(put) == {"name": "Ana B"} and sent(add) == {"segmentationLists": ["list-2"]}
     for route in (put, add, get):
         assert route.calls.last.request.headers.get("x-developer-mode") == "true"
+
+
+def test_a_records_unknown_fields_are_named_in_order() -> None:
+    """Bulk and CSV records reach the body builders directly: bad columns are named, sorted."""
+    with pytest.raises(InvalidRequestError) as caught:
+        request_bodies.create_body("ana@example.com", {"size": "L", "colour": "red", "name": "A"})
+    assert str(caught.value).endswith(": colour, size")
+    with pytest.raises(InvalidRequestError) as caught:
+        request_bodies.update_body({"name": "Ana", "segmentation_lists": ["x"], "age": 3})
+    assert str(caught.value).endswith(": age, segmentation_lists")

@@ -18,6 +18,7 @@ from pingback_ext.settings import (
     DEFAULT_TIMEOUT,
     APIKey,
     Settings,
+    resolve,
     timeout_from,
 )
 from tests.client import bodies
@@ -310,3 +311,13 @@ def test_plain_http_off_loopback_is_refused_saying_why() -> None:
         _base_url("http://connect.pingback.com/v1")
     message = str(caught.value)
     assert message.startswith("base_url ") and "API key" in message and "https://" in message
+
+
+def test_resolve_reads_the_environment_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINGBACK_API_KEY", "from-process-env")
+    settings = resolve(
+        api_key=None, base_url=None, developer_mode=False, timeout=2.5, max_retries=2,
+        environ={"PINGBACK_API_KEY": "from-given-env", "PINGBACK_BASE_URL": "https://eu.example/v1"},
+    )  # fmt: skip
+    assert settings.api_key.reveal() == "from-given-env"
+    assert settings.base_url == "https://eu.example/v1"
