@@ -5,7 +5,11 @@
         sub = pb.subscribers.create("ana@example.com", name="Ana")
 
 Errors: see pingback_ext.errors (one hierarchy, rooted at PingbackError).
+Importing this package loads the client only: the CLI, the mock and the contract suite live in
+subpackages with their own extras (see pingback_ext.extras).
 """
+
+__version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
 
 from pingback_ext.bulk import BulkReport, RecordOutcome
 from pingback_ext.client import AsyncPingback, Pingback
@@ -27,6 +31,7 @@ from pingback_ext.errors import (
     PingbackError,
     RateLimited,
     RateLimiterError,
+    Redirected,
     ResponseValidationError,
     SegmentationListNotFound,
     ServerError,
@@ -40,9 +45,11 @@ from pingback_ext.errors import (
 )
 from pingback_ext.ratelimit import LocalPacer, RedisPacer
 from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
-from pingback_ext.settings import APIKey
+from pingback_ext.settings import NOT_GIVEN, APIKey, NotGiven
+from pingback_ext.spec import UnknownValue
 
 __all__ = [
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APIKey",
@@ -62,11 +69,13 @@ __all__ = [
     "MissingAPIKeyError",
     "MissingBody",
     "NotFound",
+    "NotGiven",
     "Pingback",
     "PingbackError",
     "RateLimited",
     "RateLimiterError",
     "RecordOutcome",
+    "Redirected",
     "RedisPacer",
     "ResponseValidationError",
     "SegmentationListNotFound",
@@ -79,5 +88,6 @@ __all__ = [
     "SubscriberNotFound",
     "TransportError",
     "UnexpectedStatus",
+    "UnknownValue",
     "UnprocessableEntity",
 ]

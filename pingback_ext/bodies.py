@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import httpx
 from pingback_client.models import (
     CustomFieldInput,
     SegmentationListsInput,
@@ -15,16 +18,22 @@ from pingback_client.models import (
 from pingback_client.types import UNSET
 
 from pingback_ext.errors import InvalidRequestError
+from pingback_ext.settings import check_headers
 
 CustomFieldsArg = Mapping[str, str | int | float] | Iterable[CustomFieldInput | Mapping[str, Any]]
 
 
 class RequestOptions(TypedDict, total=False):
-    """Per-call overrides of the client's settings."""
+    """Per-call overrides of the client's settings, and escape hatches for what the generated
+    surface lacks (a field upstream added before we regenerate): `extra_headers`,
+    `extra_query`, and `extra_body` (merged into the JSON body)."""
 
-    developer_mode: bool
-    timeout: float
+    developer_mode: bool | str | None
+    timeout: float | httpx.Timeout | None
     max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str | int | float]
+    extra_body: Mapping[str, Any]
 
 
 class UpdateFields(RequestOptions, total=False):
@@ -42,6 +51,15 @@ class CreateFields(UpdateFields, total=False):
     segmentation_lists: Sequence[str]
 
 
+@dataclass(frozen=True)
+class Extras:
+    """A call's escape hatches: headers, query parameters and body fields sent as given."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    query: tuple[tuple[str, str], ...] = ()
+    body: dict[str, Any] = field(default_factory=dict)
+
+
 OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 UPDATE_NAMES = frozenset(UpdateFields.__annotations__) - OPTION_NAMES
 
@@ -49,6 +67,47 @@ UPDATE_NAMES = frozenset(UpdateFields.__annotations__) - OPTION_NAMES
 def options_of(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The per-call options among a call's keyword arguments (to pass on to follow-up calls)."""
     return {k: v for k, v in fields.items() if k in OPTION_NAMES}
+
+
+def check_keywords(method: str, given: Mapping[str, Any], fields: frozenset[str]) -> None:
+    """A TypeError for any keyword a public `method` does not take, before anything is sent (as
+    Python does for a misspelt keyword: `developer_mod=True` must not be dropped silently)."""
+    for name in given:
+        if name not in fields and name not in OPTION_NAMES:
+            raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
+
+
+def _unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Fields of a record (bulk, CSV) that no request takes: bad data, not a misspelt keyword."""
+    extra = set(fields) - allowed - OPTION_NAMES
+    if extra:
+        raise InvalidRequestError(f"unknown field(s): {', '.join(sorted(extra))}")
+
+
+def extras(options: Mapping[str, Any]) -> Extras:
+    """The escape hatches of a call, checked (see RequestOptions)."""
+    query = options.get("extra_query") or {}
+    body = options.get("extra_body") or {}
+    if not isinstance(query, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool)
+        for k, v in query.items()
+    ):
+        raise InvalidRequestError("extra_query must map names to strings or numbers")
+    if not isinstance(body, Mapping) or not all(isinstance(k, str) for k in body):
+        raise InvalidRequestError("extra_body must be a mapping of JSON field names to values")
+    try:
+        json.dumps(dict(body), allow_nan=False)
+        for key, value in query.items():
+            _string(f"extra_query {key!r}", key)
+            _string(f"extra_query {key!r} value", str(value))
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"extra_body or extra_query cannot be sent: {exc}") from None
+    return Extras(
+        headers=check_headers(options.get("extra_headers") or {}, what="extra_headers",
+                              per_call=True),
+        query=tuple((k, str(v)) for k, v in query.items()),
+        body=dict(body),
+    )  # fmt: skip
 
 
 def _string(name: str, value: object) -> str:
@@ -83,6 +142,10 @@ def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
     if isinstance(value, Mapping):
         return [CustomFieldInput(label=_string("custom field label", k), value=_field_value(k, v))
                 for k, v in value.items()]  # fmt: skip
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidRequestError(
+            f"custom_fields must be a mapping or a list of fields, got {type(value).__name__}"
+        )
     fields = []
     for item in value:
         if isinstance(item, CustomFieldInput):
@@ -100,18 +163,16 @@ def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
 
 
 def segmentation_lists(value: Sequence[str] | str) -> list[str]:
+    if isinstance(value, Mapping) or not isinstance(value, str | Iterable):
+        raise InvalidRequestError(
+            f"segmentation lists must be a list id or a list of them, got {type(value).__name__}"
+        )
     ids = [value] if isinstance(value, str) else list(value)
     for list_id in ids:
         if not isinstance(list_id, str) or not list_id.strip():
             raise InvalidRequestError(f"segmentation list ids must be non-empty strings: {ids!r}")
         _string("segmentation list id", list_id)
     return ids
-
-
-def _unknown(fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    extra = set(fields) - allowed - OPTION_NAMES
-    if extra:
-        raise InvalidRequestError(f"unknown field(s): {', '.join(sorted(extra))}")
 
 
 def update_body(fields: Mapping[str, Any]) -> SubscriberUpdate:

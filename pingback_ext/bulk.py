@@ -1,54 +1,62 @@
-"""Bulk upsert: many records, each created or brought up to date, resumable through a journal.
+"""Bulk upsert: many records, each brought in line by the one upsert (pingback_ext.upsert).
 
-Each record is a plan (see engine.py) built from the calls' own plans: create; on 409 read the
-subscriber, change only what differs, and add only the missing segmentation lists. So a record
-is never created twice (the server refuses a second create of an email) and rerunning a record
-that already landed costs one read and reports it `unchanged`.
+Without a state every record costs what `subscribers.upsert` costs: one create for a new
+subscriber; create, read and only the differences for an existing one. With `state=PATH` (see
+pingback_ext.sync_state) a record Pingback already holds costs nothing, a changed one only what
+changed, and every accepted record is written down at once: a killed run, started again, redoes
+nothing that was accepted. Records are read from the iterable as they are needed, so a generator
+of any length runs in flat memory (pass `keep_outcomes=False` to keep only the counts).
 
-The journal is a JSON Lines file: a header naming the account (the API key's fingerprint, never
-the key), base URL and mode, then one line per finished record, flushed and fsynced before the
-next record starts. Kill the run at any point and run it again with the same journal: records
-journaled as done are skipped and counted, failed ones are tried again, and a record whose
-result was not journaled yet is redone, which the create-or-compare plan makes harmless.
-`Pingback.subscribers.bulk_upsert` runs records one at a time; the async twin keeps at most
-two in flight (Pingback's burst).
+A run stops, raising, when going on cannot help: a refused key (401, 403), a misconfigured or
+unreachable shared rate limiter, or a server that has given no answer for `SERVER_GONE_AFTER`
+seconds (connection refused, timeouts, 502-504 from a gateway) across several attempts. Its state
+is kept; the same call continues. `Pingback.subscribers.bulk_upsert` runs records one at a time;
+the async twin keeps at most two in flight (Pingback's burst).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pingback_client.types import Unset
+import httpx
 
-from pingback_ext import bodies
+from pingback_ext import bodies, upsert
 from pingback_ext.calls import Calls
-from pingback_ext.engine import Plan
+from pingback_ext.engine import Plan, Send
 from pingback_ext.errors import (
+    APIConnectionError,
     APIError,
     ConfigurationError,
-    Forbidden,
     InvalidRequestError,
     PingbackError,
     RateLimiterError,
     ResponseValidationError,
 )
-from pingback_ext.results import Subscriber
 from pingback_ext.settings import Settings
+
+if TYPE_CHECKING:
+    from pingback_ext.sync_state import SyncState
 
 logger = logging.getLogger("pingback")
 
+T = TypeVar("T")
 Action = Literal["created", "updated", "unchanged", "failed"]
-#: Errors that would fail every record alike: the run stops (the journal keeps its progress).
-FATAL = (Forbidden, ConfigurationError, RateLimiterError)
-JOURNAL_FORMAT = "pingback-bulk-upsert/1"
+#: Errors that would fail every record alike: the run stops (the state keeps its progress).
+FATAL = (ConfigurationError, RateLimiterError)
+#: Answers that cannot change by retrying: the key is refused.
+FATAL_STATUSES = frozenset({401, 403})
+#: Answers from a gateway whose server is not there: they count as no answer.
+NO_SERVER_STATUSES = frozenset({502, 503, 504})
+#: A run stops after this many seconds with no answer from the server (and at least
+#: `SERVER_GONE_ATTEMPTS` attempts): time enough to ride out a restart, and well within a minute.
+SERVER_GONE_AFTER = 15.0
+SERVER_GONE_ATTEMPTS = 3
 
 _CAMEL = {"customFields": "custom_fields", "segmentationLists": "segmentation_lists"}
 #: Fields the server assigns; ignored in records so exported subscribers can be fed back in.
@@ -62,60 +70,49 @@ class RecordOutcome:
     index: int  # position in the input, from 0
     email: str | None
     action: Action
-    request_id: str | None = None  # of the last request made for the record
+    request_id: str | None = None  # of the last request made for the record (None: none made)
     reason: str | None = None  # why it failed (or a warning about what was not applied)
     error_code: str | None = None
     status_code: int | None = None
-    from_journal: bool = False  # finished by an earlier run
-
-    def to_json(self, occurrence: int) -> dict[str, Any]:
-        data: dict[str, Any] = {"email": self.email, "n": occurrence, "action": self.action}
-        for name in ("request_id", "reason", "error_code", "status_code"):
-            if getattr(self, name) is not None:
-                data[name] = getattr(self, name)
-        return data
 
 
 @dataclass
 class BulkReport:
-    """Every record's outcome, with counts. Records from the journal have `from_journal`."""
+    """Counts of what happened, every record's outcome (unless not kept), requests sent."""
 
     outcomes: list[RecordOutcome] = field(default_factory=list)
-
-    def _count(self, action: Action) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.action == action)
+    counts: Counter[str] = field(default_factory=Counter)
+    requests: int = 0  # HTTP requests sent, retries included
 
     @property
     def created(self) -> int:
-        return self._count("created")
+        return self.counts["created"]
 
     @property
     def updated(self) -> int:
-        return self._count("updated")
+        return self.counts["updated"]
 
     @property
     def unchanged(self) -> int:
-        return self._count("unchanged")
+        return self.counts["unchanged"]
+
+    @property
+    def failures(self) -> int:
+        return self.counts["failed"]
 
     @property
     def failed(self) -> list[RecordOutcome]:
-        """The failed records, with reasons, error codes and request IDs."""
+        """The failed records among the kept outcomes, with reasons, codes and request IDs."""
         return [outcome for outcome in self.outcomes if outcome.action == "failed"]
 
     @property
-    def resumed(self) -> int:
-        """Records skipped because the journal says an earlier run finished them."""
-        return sum(1 for outcome in self.outcomes if outcome.from_journal)
-
-    @property
     def total(self) -> int:
-        return len(self.outcomes)
+        return sum(self.counts.values())
 
     def __str__(self) -> str:
         return (
             f"{self.total} records: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.failed)} failed"
-            + (f" ({self.resumed} from the journal)" if self.resumed else "")
+            f"{self.unchanged} unchanged, {self.failures} failed; {self.requests} requests"
         )
 
 
@@ -125,14 +122,8 @@ ProgressCallback = Callable[[RecordOutcome, BulkReport], None]
 # ----------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class _Record:
-    email: str
-    fields: dict[str, Any]
-
-
-def normalize(record: object, extra_lists: Sequence[str]) -> _Record:
-    """A dict (snake_case or camelCase keys) or a generated model, as create's fields."""
+def normalize(record: object, extra_lists: Sequence[str]) -> upsert.Record:
+    """A dict (snake_case or camelCase keys) or a generated model, as an upsert record."""
     to_dict = getattr(record, "to_dict", None)
     if callable(to_dict) and not isinstance(record, Mapping):
         record = to_dict()
@@ -150,73 +141,14 @@ def normalize(record: object, extra_lists: Sequence[str]) -> _Record:
     email = fields.pop("email", None)
     if not isinstance(email, str) or not email.strip():
         raise InvalidRequestError(f"a record needs an 'email' string, got {email!r}")
+    if set(fields) & bodies.OPTION_NAMES:
+        raise InvalidRequestError(
+            "unknown field(s) in a record: " + ", ".join(sorted(set(fields) & bodies.OPTION_NAMES))
+        )
     if extra_lists:
         own = bodies.segmentation_lists(fields.get("segmentation_lists") or [])
         fields["segmentation_lists"] = list(dict.fromkeys([*own, *extra_lists]))
-    bodies.create_body(email, fields)  # refuse bad fields before anything is sent
-    return _Record(email, fields)
-
-
-def _custom_values(value: Any) -> dict[str, object]:
-    return {str(item.label): item.value for item in bodies.custom_fields(value)}
-
-
-def _changes(existing: Subscriber, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields PUT can change whose values differ from the subscriber's."""
-    changes: dict[str, Any] = {}
-    for name in ("name", "phone"):
-        wanted = fields.get(name)
-        if wanted is not None and getattr(existing, name) != wanted:
-            changes[name] = wanted
-    if fields.get("status") is not None:
-        wanted_status = bodies.status(fields["status"])
-        if existing.status != wanted_status:
-            changes["status"] = wanted_status
-    return changes
-
-
-def _custom_fields_ignored(existing: Subscriber, fields: Mapping[str, Any]) -> str | None:
-    if not fields.get("custom_fields"):
-        return None
-    have = {}
-    if not isinstance(existing.custom_fields, Unset):
-        have = {f.label: f.value for f in existing.custom_fields}
-    differing = sorted(
-        label for label, value in _custom_values(fields["custom_fields"]).items()
-        if have.get(label) != value
-    )  # fmt: skip
-    if not differing:
-        return None
-    return (
-        "the API cannot change custom fields of an existing subscriber; not applied: "
-        + ", ".join(differing)
-    )
-
-
-def record_plan(calls: Calls, index: int, record: _Record) -> Plan[RecordOutcome]:
-    """Create the subscriber, or bring the existing one up to date with the record."""
-    email, fields = record.email, record.fields
-    created = yield from calls.create_if_absent(email, fields)
-    if created is not None:
-        return RecordOutcome(index, email, "created", request_id=created.request_id)
-    options = bodies.options_of(fields)
-    existing: Subscriber = yield from calls.get(email, options)
-    note = _custom_fields_ignored(existing, fields)
-    changes = _changes(existing, fields)
-    have_lists = (
-        [] if isinstance(existing.segmentation_lists, Unset) else existing.segmentation_lists
-    )
-    wanted_lists = bodies.segmentation_lists(fields.get("segmentation_lists") or [])
-    missing = [list_id for list_id in dict.fromkeys(wanted_lists) if list_id not in have_lists]
-    request_id = existing.request_id
-    if changes:
-        updated = yield from calls.update(email, {**options, **changes})
-        request_id = updated.request_id
-    if missing:
-        added = yield from calls.add_subscriber(email, missing, options)
-        request_id = added.request_id
-    action: Action = "updated" if changes or missing else "unchanged"
-    return RecordOutcome(index, email, action, request_id=request_id, reason=note)
+    return upsert.Record.from_fields(email, fields)
 
 
 def failure(index: int, email: str | None, error: PingbackError) -> RecordOutcome:
@@ -236,71 +168,73 @@ def failure(index: int, email: str | None, error: PingbackError) -> RecordOutcom
     )
 
 
-# ----------------------------------------------------------------------------- journal
+# ----------------------------------------------------------------------------- watchdog
 
 
-class Journal:
-    """Finished records, one JSON line each, appended and fsynced as they finish."""
+class Watchdog:
+    """Sees every request of a run; stops the run when the server has stopped answering.
 
-    def __init__(self, path: str | os.PathLike[str], settings: Settings) -> None:
-        self.path = Path(path)
-        self._header = {
-            "format": JOURNAL_FORMAT,
-            "account": settings.api_key.fingerprint,
-            "baseUrl": settings.base_url,
-            "developerMode": settings.developer_mode,
-        }
-        self.done: dict[tuple[str, int], dict[str, Any]] = {}
-        self._load()
-        self._file = self.path.open("a", encoding="utf-8")
-        if self.path.stat().st_size == 0:
-            self._append(self._header)
+    It wraps each record's plan (see engine.py), so both twins share it: a run of attempts
+    that got no answer, lasting `after` seconds and at least `attempts` attempts, raises
+    APIConnectionError (kept as `gone`) instead of retrying every remaining record. (Circuit
+    breaker libraries such as pybreaker wrap a blocking callable and count failed calls; what
+    must be seen here are the attempts inside a sans-IO plan, for both twins.)
+    """
 
-    def _load(self) -> None:
-        if not self.path.exists():
+    def __init__(
+        self,
+        where: str,
+        *,
+        after: float = SERVER_GONE_AFTER,
+        attempts: int = SERVER_GONE_ATTEMPTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.where = where
+        self.after = after
+        self.attempts = attempts
+        self.clock = clock
+        self.sent = 0
+        self.gone: APIConnectionError | None = None
+        self._since: float | None = None
+        self._failed = 0
+
+    def observe(self, outcome: object) -> None:
+        """Count one attempt's outcome (an httpx.Response or an httpx.TransportError)."""
+        self.sent += 1
+        status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+        if status is not None and status not in NO_SERVER_STATUSES:
+            self._since, self._failed = None, 0
             return
-        raw = self.path.read_bytes()
-        if raw and not raw.endswith(b"\n"):
-            # A line torn by a kill mid-write: it was never acknowledged, so drop it.
-            raw = raw[: raw.rfind(b"\n") + 1]
-            with self.path.open("r+b") as handle:
-                handle.truncate(len(raw))
-        lines = raw.decode("utf-8").splitlines()
-        if not lines:
-            return
-        try:
-            header = json.loads(lines[0])
-        except ValueError:
-            header = None
-        if not isinstance(header, dict) or header.get("format") != JOURNAL_FORMAT:
-            raise ConfigurationError(f"{self.path} is not a bulk upsert journal")
-        if header != self._header:
-            raise ConfigurationError(
-                f"journal {self.path} was written for another account, base URL or developer "
-                "mode; use a new journal file"
+        now = self.clock()
+        if self._since is None:
+            self._since = now
+        self._failed += 1
+        silent = now - self._since
+        if self._failed >= self.attempts and silent >= self.after:
+            what = f"HTTP {status}" if status is not None else type(outcome).__name__
+            self.gone = APIConnectionError(
+                f"{self.where} gave no answer for {silent:.0f} s "
+                f"({self._failed} attempts in a row; last: {what})",
+                request_sent=True,
             )
-        for number, line in enumerate(lines[1:], start=2):
-            try:
-                entry = json.loads(line)
-                key = (entry["email"], int(entry["n"]))
-            except (ValueError, KeyError, TypeError):
-                raise ConfigurationError(f"{self.path}:{number}: not a journal entry") from None
-            if entry.get("action") == "failed":
-                self.done.pop(key, None)
-            else:
-                self.done[key] = entry
+            raise self.gone
 
-    def _append(self, entry: Mapping[str, Any]) -> None:
-        self._file.write(json.dumps(entry, separators=(",", ":")) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def record(self, outcome: RecordOutcome, occurrence: int) -> None:
-        if outcome.email is not None:
-            self._append(outcome.to_json(occurrence))
-
-    def close(self) -> None:
-        self._file.close()
+    def watch(self, plan: Plan[T]) -> Plan[T]:
+        """The same plan, with every request's outcome observed on its way back."""
+        try:
+            action = next(plan)
+            while True:
+                outcome = yield action
+                if isinstance(action, Send):
+                    try:
+                        self.observe(outcome)
+                    except APIConnectionError:
+                        plan.close()
+                        raise
+                action = plan.send(outcome)
+        except StopIteration as done:
+            result: T = done.value
+            return result
 
 
 # ----------------------------------------------------------------------------- the run
@@ -308,13 +242,13 @@ class Journal:
 
 @dataclass(frozen=True)
 class Job:
-    """One record to run: its plan, and where its outcome goes."""
+    """One record to run: its plan (None when it already failed), and what was known of it."""
 
     index: int
     email: str | None
-    occurrence: int
-    plan: Plan[RecordOutcome] | None  # None: nothing to send (already failed or done)
+    plan: Plan[upsert.Synced] | None
     outcome: RecordOutcome | None = None
+    known: upsert.Record | None = None
 
 
 class BulkRun:
@@ -327,9 +261,11 @@ class BulkRun:
         records: Iterable[object],
         *,
         segmentation_lists: Sequence[str] | str | None,
-        journal: str | os.PathLike[str] | None,
+        state: str | os.PathLike[str] | None,
+        full: bool,
         on_progress: ProgressCallback | None,
         max_retries: int | None,
+        keep_outcomes: bool,
     ) -> None:
         if isinstance(records, str | bytes | Mapping):
             raise InvalidRequestError("records must be an iterable of records, not one record")
@@ -340,10 +276,18 @@ class BulkRun:
             self.options["max_retries"] = max_retries
         self.extra_lists = bodies.segmentation_lists(segmentation_lists or [])
         self.records = records
-        self.journal = Journal(journal, settings) if journal is not None else None
+        self.full = full
         self.on_progress = on_progress
+        self.keep_outcomes = keep_outcomes
         self.report = BulkReport()
-        self._seen: Counter[str] = Counter()
+        self.watchdog = Watchdog(
+            settings.base_url, after=SERVER_GONE_AFTER, attempts=SERVER_GONE_ATTEMPTS
+        )
+        self.state: SyncState | None = None
+        if state is not None:
+            from pingback_ext.sync_state import SyncState  # sqlite3 only when a state is used
+
+            self.state = SyncState(state, settings)
 
     def jobs(self) -> Iterator[Job]:
         for index, raw in enumerate(self.records):
@@ -352,22 +296,27 @@ class BulkRun:
             except PingbackError as error:
                 email = raw.get("email") if isinstance(raw, Mapping) else None
                 shown = email if isinstance(email, str) else None
-                yield Job(index, shown, 0, None, failure(index, shown, error))
+                yield Job(index, shown, None, failure(index, shown, error))
                 continue
-            occurrence = self._seen[record.email]
-            self._seen[record.email] += 1
-            done = self.journal.done.get((record.email, occurrence)) if self.journal else None
-            if done is not None:
-                yield Job(index, record.email, occurrence, None, _from_journal(index, done))
-                continue
-            fields = {**record.fields, **self.options}
-            plan = record_plan(self.calls, index, _Record(record.email, fields))
-            yield Job(index, record.email, occurrence, plan)
+            known = self.state.known(record.email) if self.state is not None else None
+            plan = upsert.plan(self.calls, record, self.options, known=known, verify=self.full)
+            yield Job(index, record.email, self.watchdog.watch(plan), known=known)
 
-    def finish(self, job: Job, outcome: RecordOutcome) -> None:
-        if self.journal is not None and not outcome.from_journal:
-            self.journal.record(outcome, job.occurrence)
-        self.report.outcomes.append(outcome)
+    def finish(self, job: Job, result: upsert.Synced | RecordOutcome) -> None:
+        if isinstance(result, upsert.Synced):
+            if self.state is not None and (
+                job.known is None or job.known.fingerprint != result.accepted.fingerprint
+            ):
+                self.state.accept(result.accepted, result.request_id)
+            outcome = RecordOutcome(
+                job.index, job.email, result.action, result.request_id, reason=result.note
+            )
+        else:
+            outcome = result
+        self.report.counts[outcome.action] += 1
+        self.report.requests = self.watchdog.sent
+        if self.keep_outcomes:
+            self.report.outcomes.append(outcome)
         if outcome.action == "failed":
             logger.warning("bulk upsert: record %d (%s) failed: %s",
                            outcome.index, outcome.email, outcome.reason)  # fmt: skip
@@ -375,27 +324,18 @@ class BulkRun:
             self.on_progress(outcome, self.report)
 
     def settle(self, job: Job, error: PingbackError) -> RecordOutcome:
-        """The outcome of a record whose plan raised; fatal errors stop the run."""
-        if isinstance(error, FATAL):
+        """The outcome of a record whose plan raised; errors that would fail all stop the run."""
+        refused = isinstance(error, APIError) and error.status_code in FATAL_STATUSES
+        if refused or isinstance(error, FATAL) or error is self.watchdog.gone:
             raise error
         return failure(job.index, job.email, error)
 
     def close(self) -> BulkReport:
-        if self.journal is not None:
-            self.journal.close()
+        if self.state is not None:
+            self.state.close()
+        self.report.requests = self.watchdog.sent
         self.report.outcomes.sort(key=lambda outcome: outcome.index)
         return self.report
-
-
-def _from_journal(index: int, entry: Mapping[str, Any]) -> RecordOutcome:
-    return RecordOutcome(
-        index,
-        entry["email"],
-        entry["action"],
-        request_id=entry.get("request_id"),
-        reason=entry.get("reason"),
-        from_journal=True,
-    )
 
 
 # ----------------------------------------------------------------------------- runners
@@ -407,19 +347,19 @@ ASYNC_IN_FLIGHT = 2
 
 
 def run_blocking(
-    run: BulkRun, perform: Callable[[Plan[RecordOutcome]], RecordOutcome]
+    run: BulkRun, perform: Callable[[Plan[upsert.Synced]], upsert.Synced]
 ) -> BulkReport:
     """Run every record, one at a time."""
     try:
         for job in run.jobs():
-            outcome = job.outcome
+            result: upsert.Synced | RecordOutcome | None = job.outcome
             if job.plan is not None:
                 try:
-                    outcome = perform(job.plan)
+                    result = perform(job.plan)
                 except PingbackError as error:
-                    outcome = run.settle(job, error)
-            assert outcome is not None
-            run.finish(job, outcome)
+                    result = run.settle(job, error)
+            assert result is not None
+            run.finish(job, result)
     finally:
         report = run.close()
     return report
@@ -427,22 +367,24 @@ def run_blocking(
 
 async def run_concurrently(
     run: BulkRun,
-    perform: Callable[[Plan[RecordOutcome]], Awaitable[RecordOutcome]],
+    perform: Callable[[Plan[upsert.Synced]], Awaitable[upsert.Synced]],
     in_flight: int = ASYNC_IN_FLIGHT,
 ) -> BulkReport:
     """Run every record with at most `in_flight` of them in flight."""
+    import asyncio  # here, not at module level: `import pingback_ext` stays cheap
+
     jobs = run.jobs()  # shared by the workers; it never awaits, so no two run it at once
 
     async def worker() -> None:
         for job in jobs:
-            outcome = job.outcome
+            result: upsert.Synced | RecordOutcome | None = job.outcome
             if job.plan is not None:
                 try:
-                    outcome = await perform(job.plan)
+                    result = await perform(job.plan)
                 except PingbackError as error:
-                    outcome = run.settle(job, error)
-            assert outcome is not None
-            run.finish(job, outcome)
+                    result = run.settle(job, error)
+            assert result is not None
+            run.finish(job, result)
 
     tasks = [asyncio.create_task(worker()) for _ in range(in_flight)]
     try:

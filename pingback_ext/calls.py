@@ -14,12 +14,12 @@ from pingback_client.api.segmentations import (
 from pingback_client.api.subscribers import create_subscriber, get_subscriber, update_subscriber
 from pingback_client.models import SubscriberStatus
 
-from pingback_ext import bodies, results
+from pingback_ext import bodies, results, upsert
 from pingback_ext.engine import Operation, Plan, request_plan
 from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import Settings, timeout_from
+from pingback_ext.settings import Settings, flag, timeout_from
 
 logger = logging.getLogger("pingback")
 
@@ -52,14 +52,17 @@ class Calls:
     def _request(
         self, operation: Operation, arguments: dict[str, Any], options: Mapping[str, Any]
     ) -> Plan[Any]:
+        """The plan of one request, with the call's own options applied (absent: the
+        client's; `developer_mode=None` too; `timeout=None`: no timeout)."""
         settings, policy = self.settings, self.policy
         if options.get("developer_mode") is not None:
-            settings = settings.but(developer_mode=bool(options["developer_mode"]))
-        if options.get("timeout") is not None:
-            settings = settings.but(timeout=timeout_from(options["timeout"]))
-        if options.get("max_retries") is not None:
+            dev = flag("developer_mode", options["developer_mode"], per_call=True)
+            settings = settings.but(developer_mode=dev)
+        if "timeout" in options:
+            settings = settings.but(timeout=timeout_from(options["timeout"], per_call=True))
+        if "max_retries" in options:
             policy = policy.with_max_retries(options["max_retries"])
-        return request_plan(settings, operation, arguments, policy)
+        return request_plan(settings, operation, arguments, policy, bodies.extras(options))
 
     # -- subscribers
 
@@ -112,30 +115,13 @@ class Calls:
             return None
         return created
 
-    def upsert(
-        self, email: str, fields: Mapping[str, Any]
-    ) -> Plan[tuple[results.Subscriber, bool]]:
-        """Create; on 409 update what PUT can change and add any segmentation lists."""
-        created = yield from self.create_if_absent(email, fields)
-        if created is not None:
-            return created, True
-        options = bodies.options_of(fields)
-        changes = {k: v for k, v in fields.items() if k in bodies.UPDATE_NAMES and v is not None}
-        if fields.get("custom_fields"):
-            logger.warning(
-                "upsert %s: the subscriber exists and the API cannot change custom fields "
-                "of an existing subscriber; custom_fields were not applied",
-                email,
-            )
-        if changes:
-            subscriber = yield from self.update(email, {**options, **changes})
-        else:
-            subscriber = yield from self.get(email, options)
-        lists = fields.get("segmentation_lists")
-        if lists:
-            yield from self.add_subscriber(email, lists, options)
-            subscriber = yield from self.get(email, options)
-        return subscriber, False
+    def upsert(self, email: str, fields: Mapping[str, Any]) -> Plan[upsert.Upserted]:
+        """Create, or bring the existing subscriber up to date (see pingback_ext.upsert)."""
+        record = upsert.Record.from_fields(email, fields)
+        synced = yield from upsert.plan(self, record, bodies.options_of(fields))
+        if synced.note:
+            logger.warning("upsert %s: %s", email, synced.note)
+        return upsert.Upserted(synced)
 
     # -- segmentations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -20,17 +21,19 @@ import httpx
 from pingback_client.types import UNSET
 
 from pingback_ext import spec
+from pingback_ext.bodies import Extras
 from pingback_ext.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    InvalidRequestError,
     RateLimited,
     ResponseValidationError,
     TransportError,
     error_class,
 )
 from pingback_ext.retries import NEVER_SENT, RetryPolicy, parse_retry_after
-from pingback_ext.settings import Settings
+from pingback_ext.settings import APIKey, Settings, attempt_limit
 
 logger = logging.getLogger("pingback")
 
@@ -44,13 +47,21 @@ USER_AGENT = "pingback-toolkit/0.1 (python)"
 
 @dataclass(frozen=True)
 class Send:
-    """Send one HTTP request; the outcome is an httpx.Response or an httpx.TransportError."""
+    """Send one HTTP request; the outcome is an httpx.Response or an httpx.RequestError.
+
+    It holds the APIKey object, never the key as text: the header is made at the last moment
+    by `http_request`, so no repr, log line or traceback frame of a Send shows the key.
+    `attempt_limit` bounds the attempt as a whole (seconds; None: no limit), the body included.
+    """
 
     method: str
     url: str
-    headers: dict[str, str]
+    api_key: APIKey
+    headers: tuple[tuple[str, str], ...]
+    params: tuple[tuple[str, str], ...]
     json: Any
     timeout: httpx.Timeout
+    attempt_limit: float | None
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,10 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Acquire:
-    """Wait for the rate limiter of this API key (no outcome)."""
+    """Wait for the rate limiter of this API key. The outcome is 0.0 once admitted, or, when
+    a 429's pause has longer to run than `max_pause`, the seconds left (nothing was sent)."""
+
+    max_pause: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -77,9 +91,9 @@ Plan = Generator[Action, Any, T]
 class Pacer(Protocol):
     """Client-side rate limiting in front of every request (see pingback_ext.ratelimit)."""
 
-    def acquire(self) -> None: ...
+    def acquire(self, max_pause: float = ...) -> float: ...
 
-    async def acquire_async(self) -> None: ...
+    async def acquire_async(self, max_pause: float = ...) -> float: ...
 
     def pause(self, seconds: float) -> None: ...
 
@@ -103,22 +117,58 @@ def redact(request: httpx.Request | None) -> None:
         request.headers["x-api-key"] = REDACTED
 
 
-def build_send(settings: Settings, operation: Operation, arguments: dict[str, Any]) -> Send:
+def http_request(http: httpx.Client | httpx.AsyncClient, send: Send) -> httpx.Request:
+    """The httpx request for a Send: the one place where the API key becomes a header.
+
+    Whatever httpx refuses to build (a URL too long, text it cannot encode) is an
+    InvalidRequestError: nothing was sent.
+    """
+    try:
+        request = http.build_request(
+            send.method,
+            send.url,
+            params=send.params or None,
+            headers=send.headers,
+            json=send.json,
+            timeout=send.timeout,
+        )
+    except (httpx.InvalidURL, httpx.HTTPError, UnicodeError, ValueError, TypeError) as exc:
+        raise InvalidRequestError(
+            f"{send.method} {send.url[:200]!r}: cannot be sent ({type(exc).__name__})"
+        ) from None
+    request.headers["x-api-key"] = send.api_key.reveal()
+    return request
+
+
+def build_send(
+    settings: Settings, operation: Operation, arguments: dict[str, Any], extras: Extras
+) -> Send:
     kwargs = operation.module._get_kwargs(
         **arguments, x_developer_mode=True if settings.developer_mode else UNSET
     )
     headers = {
         **kwargs.get("headers", {}),
-        "x-api-key": settings.api_key.reveal(),
         "accept": "application/json",
         "user-agent": USER_AGENT,
+        **dict(settings.default_headers),
+        **dict(extras.headers),
     }
+    body = kwargs.get("json")
+    if extras.body:
+        if body is not None and not isinstance(body, dict):
+            raise InvalidRequestError(
+                f"{operation.operation_id}: extra_body needs a JSON object body"
+            )
+        body = {**(body or {}), **extras.body}
     return Send(
         method=kwargs["method"].upper(),
         url=settings.base_url + kwargs["url"],
-        headers=headers,
-        json=kwargs.get("json"),
+        api_key=settings.api_key,
+        headers=tuple(headers.items()),
+        params=extras.query,
+        json=body,
         timeout=settings.timeout,
+        attempt_limit=attempt_limit(settings.timeout),
     )
 
 
@@ -129,16 +179,17 @@ def _json_body(response: httpx.Response) -> Any:
         return None
 
 
-def _error_from(operation: Operation, response: httpx.Response, body: Any) -> APIError:
+def _error_from(
+    operation: Operation, response: httpx.Response, body: Any, *, strict: bool
+) -> APIError:
     status = response.status_code
     declared = status in spec.declared_statuses(operation.operation_id)
     fields = body if isinstance(body, dict) else {}
-    # 403, 429 and 5xx may come from proxies and gateways in front of Pingback, with bodies of
-    # their own: map them by status. Other declared errors must have the spec's shape.
-    strict = declared and status < 500 and status not in (403, 429)
-    validator = spec.response_validator(operation.operation_id, status) if strict else None
-    if validator is not None:
-        problem = spec.first_violation(validator, body)
+    # 403, 429, 3xx and 5xx may come from proxies and gateways in front of Pingback, with
+    # bodies of their own: map them by status. Other declared errors must have the spec's shape.
+    checked = declared and status < 500 and status not in (403, 429)
+    if checked and spec.response_validator(operation.operation_id, status) is not None:
+        problem = spec.read_body(operation.operation_id, status, body, strict=strict).problem
         if problem is not None:
             raise ResponseValidationError(
                 f"{operation.operation_id}: {status} body breaks the spec: {problem}",
@@ -161,32 +212,38 @@ def _error_from(operation: Operation, response: httpx.Response, body: Any) -> AP
     return cls(message, response=response, error_code=error_code, request_id=request_id)
 
 
-def interpret(operation: Operation, response: httpx.Response) -> Any:
-    """The typed result of a success answer; raises the typed error of any other."""
+def interpret(operation: Operation, response: httpx.Response, *, strict: bool = False) -> Any:
+    """The typed result of a success answer; raises the typed error of any other.
+
+    `strict`: the body must be exactly what the spec allows. Otherwise (the default) what a
+    newer API may add is accepted: new enum values (kept as `UnknownValue` strings) and new
+    fields (kept in the models' `additional_properties`, so `to_dict()` returns them).
+    """
     body = _json_body(response)
     if response.status_code >= 300:
-        raise _error_from(operation, response, body)
+        raise _error_from(operation, response, body, strict=strict)
     op_id = operation.operation_id
-    validator = spec.response_validator(op_id, response.status_code)
-    if validator is None:
+    if spec.response_validator(op_id, response.status_code) is None:
         raise ResponseValidationError(
             f"{op_id}: status {response.status_code} is not declared by the spec",
             response=response,
         )
-    problem = spec.first_violation(validator, body)
-    if problem is not None:
+    reading = spec.read_body(op_id, response.status_code, body, strict=strict)
+    if reading.problem is not None:
         raise ResponseValidationError(
-            f"{op_id}: body breaks the spec: {problem}", response=response
+            f"{op_id}: body breaks the spec: {reading.problem}", response=response
         )
     try:
-        return operation.parse(body, response)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        result = operation.parse(reading.body, response)
+        reading.restore(result)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise ResponseValidationError(
             f"{op_id}: body could not be read: {type(exc).__name__}: {exc}", response=response
         ) from None
+    return result
 
 
-def _transport_error(exc: httpx.TransportError, where: str) -> TransportError:
+def _transport_error(exc: httpx.RequestError, where: str) -> TransportError:
     try:
         request: httpx.Request | None = exc.request
     except RuntimeError:  # httpx raises this when the error has no request attached
@@ -204,9 +261,11 @@ def _transport_error(exc: httpx.TransportError, where: str) -> TransportError:
 
 def settle(
     operation: Operation,
-    outcome: httpx.Response | httpx.TransportError,
+    outcome: httpx.Response | httpx.RequestError,
     where: str,
     millis: float,
+    *,
+    strict: bool = False,
 ) -> Any:
     """The result of one attempt, or the PingbackError it amounts to (raised)."""
     if not isinstance(outcome, httpx.Response):
@@ -217,7 +276,7 @@ def settle(
         body = _json_body(outcome)
         rid = body.get("requestId") if isinstance(body, dict) else None
         logger.debug("%s -> %s (requestId=%s, %.1f ms)", where, outcome.status_code, rid, millis)
-    return interpret(operation, outcome)
+    return interpret(operation, outcome, strict=strict)
 
 
 def request_plan(
@@ -225,30 +284,39 @@ def request_plan(
     operation: Operation,
     arguments: dict[str, Any],
     policy: RetryPolicy,
+    extras: Extras | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Plan[Any]:
     """Send the call, retrying as the policy allows; return its typed result.
 
     The policy's time budget counts time spent failing and backing off, not the time queued
     behind the rate limiter before the first attempt (it grows with the callers sharing a key).
+    A 429's pause, though, is waited out only if it ends within what the call may still wait
+    (its budget, and its timeout); otherwise the call raises RateLimited at once.
     """
-    send = build_send(settings, operation, arguments)
+    send = build_send(settings, operation, arguments, extras or Extras())
     where = f"{send.method} {send.url}"
     started = clock()
     queued = 0.0
     for attempt in itertools.count(1):
-        yield Acquire()
+        held = yield Acquire(_may_wait(policy, send, clock() - started - queued))
+        if held:
+            raise _held_back(send, held, attempt)
         sent_at = clock()
         if attempt == 1:
             queued = sent_at - started
         outcome = yield send
         try:
-            return settle(operation, outcome, where, (clock() - sent_at) * 1000)
+            return settle(
+                operation, outcome, where, (clock() - sent_at) * 1000, strict=settings.strict
+            )
         except (APIError, TransportError) as error:
             failure = error
         failure.attempts = attempt
         if isinstance(failure, RateLimited) and failure.retry_after:
-            yield Pause(failure.retry_after)
+            yield Pause(failure.retry_after)  # everyone sharing the key holds off (bounded)
+            if failure.retry_after > _may_wait(policy, send, clock() - started - queued):
+                raise failure  # this call may not wait that long: say so now, do not block
         elapsed = clock() - started - queued
         delay = policy.next_delay(
             failure, idempotent=operation.idempotent, retry=attempt, elapsed=elapsed
@@ -261,6 +329,30 @@ def request_plan(
         )  # fmt: skip
         yield Sleep(delay)
     raise AssertionError("unreachable")
+
+
+def _may_wait(policy: RetryPolicy, send: Send, spent: float) -> float:
+    """How long a call may still wait for a 429's pause: what is left of its retry budget, and
+    no longer than its timeout (a call with `timeout=2` is not kept waiting for 30 s)."""
+    left = max(0.0, policy.budget - spent)
+    return left if send.attempt_limit is None else min(left, send.attempt_limit)
+
+
+def _held_back(send: Send, seconds: float, attempt: int) -> RateLimited:
+    """The RateLimited of a call the pacer held back (an earlier 429's pause is too long)."""
+    request = httpx.Request(send.method, send.url)  # never sent, and without the key
+    response = httpx.Response(
+        429, headers={"retry-after": str(math.ceil(seconds))}, request=request
+    )
+    error = RateLimited(
+        f"not sent: an earlier 429 paused this API key for {seconds:.1f} s more, "
+        "longer than this call may wait (its timeout or retry budget)",
+        response=response,
+        retry_after=seconds,
+    )
+    error.sent = False
+    error.attempts = attempt
+    return error
 
 
 def _reason(failure: APIError | TransportError, where: str) -> str:

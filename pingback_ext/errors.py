@@ -27,11 +27,12 @@
         ├── RateLimited (429)                     .retry_after in seconds
         ├── ServerError (5xx)                     INTERNAL_SERVER_ERROR and the rest
         └── UnexpectedStatus                      any status the spec does not declare
+            └── Redirected (3xx)                  .location; redirects are never followed
 
 How an error answer picks its class (`error_class`): a 429 is always RateLimited (it drives
-retries); otherwise a known errorCode decides, whatever the status; otherwise 5xx is ServerError,
-403 Forbidden, a status the spec declares for the operation its status class, and any other
-status UnexpectedStatus.
+retries) and a 3xx Redirected (the key must not follow a redirect); otherwise a known errorCode
+decides, whatever the status; otherwise 5xx is ServerError, 403 Forbidden, a status the spec
+declares for the operation its status class, and any other status UnexpectedStatus.
 
 Exceptions never carry the API key: requests attached to them have it redacted.
 """
@@ -185,7 +186,14 @@ class SubscriberEmailIsNecessary(UnprocessableEntity):
 
 
 class RateLimited(APIError):
-    """429: too many requests. `retry_after` is the wait the server asked for, if any."""
+    """429: too many requests. `retry_after` is the wait the server asked for, if any.
+
+    `sent` is False when the client refused to send at all: an earlier 429 paused this key's
+    pacer for longer than the call may wait (its timeout or retry budget). `response` is then
+    the client's own 429 (no body from the server), `retry_after` the pause left.
+    """
+
+    sent: bool = True
 
     def __init__(
         self,
@@ -206,6 +214,19 @@ class ServerError(APIError):
 
 class UnexpectedStatus(APIError):
     """A status the spec does not declare for this operation."""
+
+
+class Redirected(UnexpectedStatus):
+    """3xx: the server redirected to `location`. Never followed: the API key would go along to
+    wherever it points (another host, plain http). Usually base_url is wrong."""
+
+    @property
+    def location(self) -> str | None:
+        location: str | None = self.response.headers.get("location")
+        return location
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: redirected to {self.location!r}; not followed ({self.message})"
 
 
 BY_ERROR_CODE: dict[str, type[APIError]] = {
@@ -234,6 +255,8 @@ def error_class(status_code: int, error_code: str | None, *, declared: bool) -> 
     """429, then a known errorCode, then the status (see the module docstring)."""
     if status_code == 429:
         return RateLimited
+    if 300 <= status_code < 400:
+        return Redirected
     if error_code in BY_ERROR_CODE:
         return BY_ERROR_CODE[error_code]
     if status_code >= 500:

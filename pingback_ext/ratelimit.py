@@ -22,40 +22,48 @@ which is ~1-2% below the ceiling over a run and absorbs `BURST_GAP` of arrival j
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import math
+import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from pyrate_limiter import GCRA, InMemoryStateStore, Rate, RedisStateStore, StateStore
-
 from pingback_ext.errors import ConfigurationError, RateLimiterError
-from pingback_ext.settings import APIKey
+from pingback_ext.settings import DEFAULT_RATE_LIMIT, APIKey
 
 if TYPE_CHECKING:
+    from pyrate_limiter import GCRA, StateStore
     from redis import Redis
 
-try:
-    from redis.exceptions import RedisError as _RedisError
-except ImportError:  # pragma: no cover - redis is an optional extra
-    _RedisError = OSError  # type: ignore[assignment,misc]
-
-#: What a Redis round trip raises when the server is unreachable or refuses.
-_REDIS_ERRORS = (_RedisError, OSError)
-
-DEFAULT_RATE = 5.0
+DEFAULT_RATE = DEFAULT_RATE_LIMIT
 DEFAULT_BURST = 2
 #: Each request costs this much more than 1/rate: the steady pace is 1% under the limit.
 RATE_MARGIN = 0.01
 #: The second request of a burst waits at least this long after the first (seconds).
 BURST_GAP = 0.025
+#: The longest a 429 may hold back everyone sharing a key (seconds), whatever its Retry-After.
+MAX_PAUSE = 60.0
 
-_ALGORITHM = GCRA()
 #: Budgets are counted in milliseconds: one unit of this rate refills every millisecond, and a
 #: request weighs as many units as the milliseconds it costs (see `_Budget`).
 _MS_UNITS = 1000
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """`asyncio.sleep`, asyncio imported on first use: `import pingback_ext` stays cheap."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+@functools.cache
+def _algorithm() -> GCRA:
+    """pyrate-limiter is imported when the first pacer is built, not with pingback_ext."""
+    from pyrate_limiter import GCRA
+
+    return GCRA()
 
 
 class _Budget:
@@ -70,6 +78,8 @@ class _Budget:
         self.burst = burst
         self.cost_ms = max(1, math.ceil(1000.0 / rate * (1 + RATE_MARGIN)))
         tolerance = max(self.cost_ms, burst * self.cost_ms - round(BURST_GAP * 1000))
+        from pyrate_limiter import Rate
+
         self.rates = [Rate(_MS_UNITS, 1000, burst=tolerance)]
 
     def __repr__(self) -> str:
@@ -86,12 +96,12 @@ class _PacerBase:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-        async_sleep: Callable[[float], Awaitable[None]],
+        async_sleep: Callable[[float], Awaitable[None]] | None,
     ) -> None:
         self._budget = _Budget(rate, burst)
         self._clock = clock
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or asyncio_sleep
 
     @property
     def rate(self) -> float:
@@ -116,37 +126,68 @@ class _PacerBase:
 
     # -- the loop
 
-    def _wait(self) -> float:
-        """Seconds to wait before trying again; 0 when a request may go now (and was counted)."""
+    def _wait(self, refuse_after: float) -> float:
+        """Seconds to wait before trying again; 0 when a request may go now (and was counted).
+
+        Raises _PauseTooLong when a 429's pause runs past `refuse_after` (clock time).
+        """
         now = self._clock()
-        held = self._paused_until() - now
-        if held > 0:
-            return held
+        until = self._paused_until()
+        if until > refuse_after:
+            raise _PauseTooLong(until - now)
+        if until > now:
+            return until - now
         return self._check(math.floor(now * 1000)) / 1000
 
-    def acquire(self) -> None:
-        """Block until a request may be sent."""
-        while (wait := self._wait()) > 0:
-            self._sleep(wait)
+    def acquire(self, max_pause: float = math.inf) -> float:
+        """Block until a request may be sent, and return 0.0.
 
-    async def acquire_async(self) -> None:
-        """Wait (without blocking the event loop) until a request may be sent."""
-        while (wait := await self._wait_async()) > 0:
-            await self._async_sleep(wait)
+        If a 429's pause (see `pause`) holds this key for longer than `max_pause` seconds from
+        now, return what is left of it at once instead, without taking a turn: the caller
+        raises RateLimited rather than blocking past what it may wait.
+        """
+        refuse_after = self._clock() + max_pause
+        try:
+            while (wait := self._wait(refuse_after)) > 0:
+                self._sleep(wait)
+        except _PauseTooLong as held:
+            return held.seconds
+        return 0.0
 
-    async def _wait_async(self) -> float:
-        return self._wait()
+    async def acquire_async(self, max_pause: float = math.inf) -> float:
+        """Like `acquire`, without blocking the event loop."""
+        refuse_after = self._clock() + max_pause
+        try:
+            while (wait := await self._wait_async(refuse_after)) > 0:
+                await self._async_sleep(wait)
+        except _PauseTooLong as held:
+            return held.seconds
+        return 0.0
+
+    async def _wait_async(self, refuse_after: float) -> float:
+        return self._wait(refuse_after)
 
     def pause(self, seconds: float) -> None:
-        """Hold back every caller sharing this budget for `seconds` (a 429's Retry-After)."""
-        if seconds > 0:
-            self._extend_pause(self._clock() + seconds)
+        """Hold back every caller sharing this budget for `seconds` (a 429's Retry-After).
+
+        This is the one place a pause is bounded: at most MAX_PAUSE, whatever the server said,
+        so that one absurd Retry-After cannot freeze every caller of the key.
+        """
+        if isinstance(seconds, int | float) and seconds > 0 and not math.isnan(seconds):
+            self._extend_pause(self._clock() + min(float(seconds), MAX_PAUSE))
+
+
+class _PauseTooLong(Exception):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
 class _LocalState:
     """One API key's budget and pause inside this process."""
 
     def __init__(self) -> None:
+        from pyrate_limiter import InMemoryStateStore
+
         self.store: StateStore = InMemoryStateStore()
         self.lock = threading.Lock()
         self.paused_until = float("-inf")
@@ -166,7 +207,7 @@ class LocalPacer(_PacerBase):
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
         _state: _LocalState | None = None,
     ) -> None:
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
@@ -183,7 +224,7 @@ class LocalPacer(_PacerBase):
 
     def _check(self, now_ms: int) -> int:
         budget = self._budget
-        decision: Any = self._state.store.check(_ALGORITHM, budget.rates, now_ms, budget.cost_ms)
+        decision: Any = self._state.store.check(_algorithm(), budget.rates, now_ms, budget.cost_ms)
         return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
 
     def _paused_until(self) -> float:
@@ -217,8 +258,10 @@ class RedisPacer(_PacerBase):
     """Pacing shared by every process (and machine) that uses one Redis and one API key.
 
     Times are wall-clock (machines sharing a budget need synchronised clocks, as NTP gives).
-    Redis keys are `{prefix}{fingerprint}` (the budget) and `{prefix}{fingerprint}:pause`; the
-    API key itself is never stored.
+    Redis keys are `{prefix}{id}` (the budget) and `{prefix}{id}:pause`, where `id` is a salted,
+    slow hash of the API key and the salt is kept in Redis at `{prefix}salt` (made by whoever
+    comes first): every process sharing the Redis finds the same names, and nothing stored
+    there lets anyone check a guessed key against precomputed hashes.
 
         pacer = RedisPacer("redis://127.0.0.1:6379/0", api_key=key)
         Pingback(api_key=key, pacer=pacer)  # or Pingback(api_key=key, redis_url=...)
@@ -234,50 +277,93 @@ class RedisPacer(_PacerBase):
         prefix: str = "pingback:ratelimit:",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(rate, burst, clock=clock, sleep=sleep, async_sleep=async_sleep)
         self._redis = _connect(redis)
-        key = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
-        self._bucket_key = f"{prefix}{key.fingerprint}"
-        self._pause_key = f"{self._bucket_key}:pause"
-        self._store: StateStore = RedisStateStore(self._redis, self._bucket_key)
+        self._errors = _redis_errors()
+        self._api_key = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
+        self._prefix = prefix
+        self._bucket_key = self._pause_key = ""  # named on first use (see _names)
+        self._store: StateStore | None = None
         self._pause_script: Any = self._redis.register_script(_PAUSE_LUA)
 
+    def _names(self) -> StateStore:
+        """The budget's store, its Redis key names found on first use (one round trip)."""
+        if self._store is None:
+            salt_key = f"{self._prefix}salt"
+            try:
+                self._redis.set(salt_key, secrets.token_hex(16), nx=True)
+                salt = self._redis.get(salt_key)
+            except self._errors as exc:
+                raise _unavailable(exc) from exc
+            if not isinstance(salt, bytes | str) or not salt:
+                raise RateLimiterError(f"the shared rate limiter's {salt_key} is not a salt")
+            salt_bytes = salt.encode() if isinstance(salt, str) else salt
+            name = self._api_key.salted_fingerprint(salt_bytes)[:32]
+            self._bucket_key = f"{self._prefix}{name}"
+            self._pause_key = f"{self._bucket_key}:pause"
+            from pyrate_limiter import RedisStateStore
+
+            self._store = RedisStateStore(self._redis, self._bucket_key)
+        return self._store
+
+    def _wait(self, refuse_after: float) -> float:
+        self._names()  # on first use a round trip and a slow hash: before the clock is read
+        return super()._wait(refuse_after)
+
     def _check(self, now_ms: int) -> int:
+        store = self._names()
         try:
-            decision: Any = self._store.check(
-                _ALGORITHM, self._budget.rates, now_ms, self._budget.cost_ms
+            decision: Any = store.check(
+                _algorithm(), self._budget.rates, now_ms, self._budget.cost_ms
             )
-        except _REDIS_ERRORS as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
         return 0 if decision.allowed else max(1, decision.retry_after_ms or 1)
 
     def _paused_until(self) -> float:
+        self._names()
         try:
             value = self._redis.get(self._pause_key)
-        except _REDIS_ERRORS as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
         return float("-inf") if value is None else int(value) / 1000
 
     def _extend_pause(self, until: float) -> None:
+        self._names()
         until_ms = math.ceil(until * 1000)
         ttl_ms = max(1, until_ms - math.floor(self._clock() * 1000)) + 1000
         try:
             self._pause_script(keys=[self._pause_key], args=[until_ms, ttl_ms])
-        except _REDIS_ERRORS as exc:
+        except self._errors as exc:
             raise _unavailable(exc) from exc
 
-    async def _wait_async(self) -> float:
+    async def _wait_async(self, refuse_after: float) -> float:
         # A blocking Redis round trip must not stall the event loop; at 5 requests/s the
         # thread hop costs nothing that matters.
-        return await asyncio.to_thread(self._wait)
+        import asyncio
+
+        return await asyncio.to_thread(self._wait, refuse_after)
 
     def close(self) -> None:
         self._redis.close()
 
     def __repr__(self) -> str:
         return f"RedisPacer({self._budget!r}, key={self._bucket_key!r})"
+
+
+def _redis_errors() -> tuple[type[Exception], ...]:
+    """What a Redis round trip raises when the server is unreachable or refuses.
+
+    Imported here, not at module level: redis takes longer to import than httpx itself, and
+    only a RedisPacer needs it.
+    """
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is an optional extra
+        return (OSError,)
+    return (RedisError, OSError)
 
 
 def _connect(redis: str | Redis) -> Redis:

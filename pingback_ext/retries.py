@@ -9,7 +9,9 @@ connection was never made, so the request cannot have reached the server.
 from __future__ import annotations
 
 import email.utils
+import math
 import random
+import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -27,22 +29,32 @@ from pingback_ext.errors import (
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+#: Retry-After values above this are read as this (a day): the number stays usable in
+#: arithmetic, and what a call or the pacer actually waits is bounded further down
+#: (RetryPolicy.budget for the call, ratelimit.MAX_PAUSE for everyone sharing the key).
+MAX_RETRY_AFTER = 86_400.0
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?", re.ASCII)
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if value is None or not value.strip():
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date.
+
+    The result is finite, between 0 and MAX_RETRY_AFTER; anything else a server (or a proxy)
+    may send (`inf`, `1e308`, `-5`, `nan`, `1_000`, garbage) is None: no usable advice.
+    """
+    if value is None:
         return None
     value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(value), MAX_RETRY_AFTER)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+        when = email.utils.parsedate_to_datetime(value)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, seconds)
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int) -> float:
         """Wait before retry number `retry` (1-based): half fixed, half random ("equal jitter")."""
-        ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
+        ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** min(retry - 1, 64))
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
     def next_delay(

@@ -1,25 +1,42 @@
-"""The derived OpenAPI spec at run time: where it is, and validators for response bodies.
+"""The derived OpenAPI spec at run time: where it is, and how response bodies are read.
 
 Responses are checked against the spec before the generated models parse them, so a body that
 breaks the spec becomes one ResponseValidationError instead of a raw KeyError or TypeError.
+
+Two readings (`read_body`). Strict: the body must be what the spec allows (the spec leaves
+objects open: a field it does not list is allowed, and kept). Lenient (the default, as Stainless
+SDKs do): what a newer API may add without breaking us is accepted too — a new enum value, a
+value outside a pattern, format or length, a field an object closes itself to — while the shape
+we rely on (required fields, types, `data`) is still checked. The generated models parse enums
+strictly, so a new enum value is swapped for a known one while the model is built, and put back
+after as an `UnknownValue` (a str with a `.value`, so `to_dict()` still works).
+
+PyYAML and jsonschema_rs are imported on first use, not with the package: `import pingback_ext`
+stays cheap, and the spec is read once, when the first answer is checked.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
-from importlib import resources
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-import yaml
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 _REPO_SPEC = Path(__file__).resolve().parents[1] / "openapi" / "pingback.derived.yaml"
 _ANNOTATIONS = frozenset({"example", "examples", "description", "title", "readOnly", "xml"})
+#: Constraints a newer API may loosen without breaking a client that reads leniently.
+_GROWABLE = frozenset({"enum", "pattern", "format", "minLength", "maxLength"})
 
 
 def derived_spec_path() -> Path:
     """The derived spec: packaged beside pingback_ext in a wheel, else the repo's openapi/."""
+    from importlib import resources
+
     packaged = resources.files("pingback_ext").joinpath("_spec/pingback.derived.yaml")
     if packaged.is_file():
         return Path(str(packaged))
@@ -28,6 +45,8 @@ def derived_spec_path() -> Path:
 
 @functools.cache
 def derived_spec() -> dict[str, Any]:
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with derived_spec_path().open(encoding="utf-8") as fh:
         doc: dict[str, Any] = yaml.load(fh, Loader=loader)
@@ -64,18 +83,47 @@ def declared_statuses(operation_id: str) -> frozenset[int]:
 
 
 @functools.cache
-def response_validator(operation_id: str, status: int) -> jsonschema_rs.Validator | None:
-    """A validator for the JSON body of `status`, or None where the spec declares no body."""
+def _response_schema(operation_id: str, status: int) -> Any:
     response = _operations()[operation_id]["responses"].get(str(status))
     media = (response or {}).get("content", {}).get("application/json")
-    if media is None:
+    return None if media is None else _inline(derived_spec(), media["schema"])
+
+
+@functools.cache
+def response_validator(operation_id: str, status: int) -> jsonschema_rs.Validator | None:
+    """A strict validator for the JSON body of `status`, or None where the spec declares none."""
+    schema = _response_schema(operation_id, status)
+    if schema is None:
         return None
-    schema = _inline(derived_spec(), media["schema"])
+    import jsonschema_rs
+
     # date-time is checked (the models would read "2020-01-01" as a naive datetime); email is
     # not: the server decides what it accepts as an address, the client only reads it back.
     return jsonschema_rs.Draft4Validator(
         schema, validate_formats=True, formats={"email": _any_text}
     )
+
+
+def lenient(schema: Any) -> Any:
+    """`schema` without what a newer API may grow: enums, patterns, formats, lengths, and
+    `additionalProperties: false`."""
+    if isinstance(schema, list):
+        return [lenient(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: lenient(value)
+        for key, value in schema.items()
+        if key not in _GROWABLE and not (key == "additionalProperties" and value is False)
+    }
+
+
+@functools.cache
+def _lenient_validator(operation_id: str, status: int) -> jsonschema_rs.Validator | None:
+    import jsonschema_rs
+
+    schema = _response_schema(operation_id, status)
+    return None if schema is None else jsonschema_rs.Draft4Validator(lenient(schema))
 
 
 def _any_text(value: str) -> bool:
@@ -85,6 +133,96 @@ def _any_text(value: str) -> bool:
 def first_violation(validator: jsonschema_rs.Validator, body: Any) -> str | None:
     """A one-line description of the first way `body` breaks the schema, or None."""
     for error in validator.iter_errors(body):
-        where = "/".join(str(p) for p in error.instance_path) or "(body)"
-        return f"{where}: {error.message}"
+        return _describe(error)
     return None
+
+
+def _describe(error: jsonschema_rs.ValidationError) -> str:
+    where = "/".join(str(p) for p in error.instance_path) or "(body)"
+    return f"{where}: {error.message}"
+
+
+class UnknownValue(str):
+    """An enum value the spec does not list (yet): the server's string, kept as it came."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"UnknownValue({str(self)!r})"
+
+
+@dataclass
+class Reading:
+    """How to read one body: the problem if it cannot be read, else the body to parse (new enum
+    values swapped for known ones) and the values to put back into the parsed result."""
+
+    body: Any
+    problem: str | None = None
+    unknown: list[tuple[list[str | int], str]] = field(default_factory=list)
+
+    def restore(self, result: Any) -> None:
+        """Put each new enum value back where the model holds the swapped one."""
+        for path, value in self.unknown:
+            if not path or path[0] != "data":
+                continue
+            target = result
+            *parents, last = path[1:]
+            for step in parents:
+                target = _child(target, step)
+            if isinstance(last, int):
+                target[last] = UnknownValue(value)
+            else:
+                setattr(target, _attribute(target, last), UnknownValue(value))
+
+
+def _attribute(model: Any, json_name: str) -> str:
+    """The generated model's attribute for a JSON property (`createdAt` -> `created_at`)."""
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", json_name).lower()
+    if not hasattr(model, name):
+        raise AttributeError(f"{type(model).__name__} has no attribute for {json_name!r}")
+    return name
+
+
+def _child(target: Any, step: str | int) -> Any:
+    return target[step] if isinstance(step, int) else getattr(target, _attribute(target, step))
+
+
+def read_body(operation_id: str, status: int, body: Any, *, strict: bool) -> Reading:
+    """Check `body` against the spec's schema for (operation, status); see the module doc."""
+    validator = response_validator(operation_id, status)
+    if validator is None:
+        return Reading(body)
+    errors = list(validator.iter_errors(body))
+    if not errors:
+        return Reading(body)
+    if strict:
+        return Reading(body, _describe(errors[0]))
+    lenient_validator = _lenient_validator(operation_id, status)
+    assert lenient_validator is not None
+    problem = first_violation(lenient_validator, body)
+    if problem is not None:
+        return Reading(body, problem)
+    schema = _response_schema(operation_id, status)
+    reading = Reading(copy.deepcopy(body))
+    for error in errors:
+        if error.schema_path and error.schema_path[-1] == "enum":
+            allowed = _at(schema, list(error.schema_path))
+            path = list(error.instance_path)
+            _replace(reading.body, path, allowed[0])
+            reading.unknown.append((path, str(error.instance)))
+    return reading
+
+
+def _at(node: Any, path: list[str | int]) -> Any:
+    for step in path:
+        node = node[step]
+    return node
+
+
+def _replace(body: Any, path: list[str | int], value: Any) -> None:
+    *parents, last = path
+    _at(body, parents)[last] = value

@@ -12,7 +12,7 @@ from contract_tests.client.twins import client_options
 from pingback_ext import AsyncPingback, Pingback
 from pingback_ext.mock import SyncASGITransport
 
-BASE_URL = "http://mock.localhost/v1"
+BASE_URL = "http://localhost/v1"
 
 
 class InProcessClient:

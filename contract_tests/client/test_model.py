@@ -4,8 +4,9 @@ result compared with a small reference model of Pingback's semantics.
 The model is the spec's prose and errors page made executable: subscribers keyed by exact
 email within (API key, developer mode); create checks the body, then the lists, then
 uniqueness; memberships need an enabled subscriber (not unsubscribed, not blacklisted); upsert
-is create, then on 409 update + add lists (custom fields of an existing subscriber cannot
-change). A failure means the client or the mock (or this model) is wrong about one of them.
+is create, then on 409 read, update what differs and add the missing lists, before an update
+that unsubscribes, else after it (custom fields of an existing subscriber cannot change).
+A failure means the client or the mock (or this model) is wrong about one of them.
 """
 
 from __future__ import annotations
@@ -264,17 +265,24 @@ class ClientAndMock(RuleBasedStateMachine):
             got, created = outcome
             assert created is True
             self.subs[key] = Expected.created(fields)
+            # The upsert's record holds one value per custom field label (the last given).
+            self.subs[key].custom_fields = list(dict(self.subs[key].custom_fields).items())
             return self.check(got, dev, email)
         expected = self.subs[key]
-        for name in ("name", "phone", "status"):  # the update lands before the lists are tried
+        # Only missing lists are added: before an update that unsubscribes, else after it.
+        missing = [item for item in dict.fromkeys(lists) if item not in expected.lists]
+        first = fields.get("status") == UNSUBSCRIBED and expected.status != UNSUBSCRIBED
+        if missing and first and not expected.enabled:
+            return self.expect_error(error, SubscriberNotEnabled)  # refused before the update
+        for name in ("name", "phone", "status"):
             if name in fields:
                 setattr(expected, name, fields[name])
-        if lists and not expected.enabled:
+        if missing and not first and not expected.enabled:
             return self.expect_error(error, SubscriberNotEnabled)
         assert error is None, error
         got, created = outcome
         assert created is False
-        expected.lists += [item for item in dict.fromkeys(lists) if item not in expected.lists]
+        expected.lists += missing
         self.check(got, dev, email)
 
     @rule(data=st.data(), lists=lists_arg.filter(bool))

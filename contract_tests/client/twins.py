@@ -20,8 +20,11 @@ TLS = ssl.create_default_context()
 
 
 def client_options(**extra: Any) -> dict[str, Any]:
-    """Constructor arguments: no retries and no client-side pacing (tests must not wait)."""
-    options: dict[str, Any] = {"api_key": API_KEY, "base_url": BASE_URL, "max_retries": 0}
+    """Constructor arguments: no retries and no client-side pacing (tests must not wait), and
+    strict reads: the properties check the client against exactly what the spec allows."""
+    options: dict[str, Any] = {
+        "api_key": API_KEY, "base_url": BASE_URL, "max_retries": 0, "strict": True
+    }  # fmt: skip
     if "rate_limit" in inspect.signature(Pingback).parameters:
         options["rate_limit"] = None
     return {**options, **extra}

@@ -1,98 +1,69 @@
-"""The `pingback` command line: one Typer app, one module per subcommand group.
+"""The `pingback` command line: one Typer app (`cli.app`), one module per command.
 
-Global options (before the subcommand) say which API to talk to and how to print:
+Global options (before the command) say which API to talk to and how to print:
 `pingback --developer-mode --json subscriber get ana@example.com`.
+
+`COMMANDS` is the one list of commands: `cli.app` registers exactly these, loading a command's
+module only when it runs (so `pingback --version` starts fast), and a command whose extra is
+not installed says which one to install instead of failing to import. This module imports
+nothing beyond the standard library, so the entry point works in a client-only install.
 """
 
 from __future__ import annotations
 
-import importlib
-from importlib import metadata
-from typing import Annotated
+import sys
+from dataclasses import dataclass, field
+from typing import Any
 
-import typer
+from pingback_ext import extras
 
-from pingback_ext.cli.context import GlobalOptions
 
-app = typer.Typer(
-    name="pingback",
-    help="Pingback API toolkit: talk to the API, run the mock, check the contract.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+@dataclass(frozen=True)
+class Command:
+    """A top-level command: its name, where it lives and the extra it needs."""
+
+    name: str
+    #: `module:attribute`: a `typer.Typer` (a group of commands) or a command function.
+    target: str
+    extra: str = "cli"
+    #: click context settings for a command function.
+    context_settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        return self.target.partition(":")[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.target.partition(":")[2]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("subscriber", "pingback_ext.cli.subscriber:subscriber_app"),
+    Command("segment", "pingback_ext.cli.segment:segment_app"),
+    Command("import", "pingback_ext.cli.importer:import_csv"),
+    Command("mock", "pingback_ext.cli.mock:mock", extra="mock"),
+    Command(
+        "contract",
+        "pingback_ext.cli.contract:contract",
+        extra="contract",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": False},
+    ),
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"pingback {metadata.version('pingback-toolkit')}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    api_key: Annotated[
-        str | None,
-        typer.Option(envvar="PINGBACK_API_KEY", help="API key.", show_envvar=True),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(envvar="PINGBACK_BASE_URL", help="API base URL.", show_envvar=True),
-    ] = None,
-    developer_mode: Annotated[
-        bool | None,
-        typer.Option(
-            "--developer-mode/--production",
-            envvar="PINGBACK_DEVELOPER_MODE",
-            help="Use Pingback's developer-mode sandbox (fake data).",
-            show_envvar=True,
-        ),
-    ] = None,
-    rate_limit: Annotated[
-        float,
-        typer.Option(
-            envvar="PINGBACK_RATE_LIMIT",
-            help="Requests per second to pace to (Pingback allows 5); 0 turns pacing off.",
-            show_envvar=True,
-            min=0,
-        ),
-    ] = 5.0,
-    json_output: Annotated[
-        bool | None,
-        typer.Option(
-            "--json/--no-json", help="Print JSON (the default when stdout is not a terminal)."
-        ),
-    ] = None,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Log HTTP calls and show tracebacks.")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Pingback API toolkit: talk to the API, run the mock, check the contract."""
-    ctx.obj = GlobalOptions(
-        api_key=api_key,
-        base_url=base_url,
-        developer_mode=developer_mode,
-        rate_limit=rate_limit,
-        json_output=json_output,
-        debug=debug,
-    )
-
-
-SUBCOMMAND_MODULES = ("subscriber", "segment", "importer", "mock", "contract")
-
-
-def _register() -> None:
-    """Import subcommand modules so they attach themselves to `app`."""
-    for name in SUBCOMMAND_MODULES:
-        importlib.import_module(f"pingback_ext.cli.{name}")
+def _requested_extra(argv: list[str]) -> str:
+    """The extra the command in `argv` needs (the CLI's own when none is named)."""
+    by_name = {command.name: command.extra for command in COMMANDS}
+    return next((by_name[arg] for arg in argv if arg in by_name), "cli")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    _register()
-    app()
+    """Console-script entry point: run the CLI, or name the extra to install in one line."""
+    extra = _requested_extra(sys.argv[1:])
+    if extras.missing_modules("cli"):
+        hint = extras.install_hint(extra)
+        sys.exit(f"pingback: the command line needs the {extra} extra: {hint}")
+    from pingback_ext.cli.app import app
+
+    app(prog_name="pingback")

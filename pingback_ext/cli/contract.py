@@ -15,7 +15,6 @@ from typing import Annotated
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.failures import usage_error
 from pingback_ext.contract_report import Ledger
 from pingback_ext.contract_target import DEFAULT_MAX_EXAMPLES, ContractTarget, suite_path
@@ -41,10 +40,6 @@ def _redact_file(path: Path, ledger: Ledger) -> None:
         path.write_text(ledger.redact(text), encoding="utf-8")
 
 
-@app.command(
-    "contract",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": False},
-)
 def contract(
     ctx: typer.Context,
     base_url: Annotated[

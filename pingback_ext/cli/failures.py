@@ -1,69 +1,51 @@
-"""Errors become one clear line and a non-zero exit; tracebacks only with --debug."""
+"""How a failed command ends: one line on stderr and an exit code; tracebacks only with --debug.
+
+The root command group (`cli.app`) catches what a command raises and calls `report`; commands
+themselves only raise.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
-import click
 import typer
-from rich.console import Console
 
-from pingback_ext.cli.context import GlobalOptions
+from pingback_ext.cli.output import error, stderr
 from pingback_ext.errors import (
     APIError,
     ConfigurationError,
     InvalidRequestError,
-    PingbackError,
     ResponseValidationError,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-#: Exit codes: 1 the API or network said no; 2 the command line or settings are wrong.
+#: Exit codes: 1 the API, the network or the machine said no; 2 the command line or settings
+#: are wrong; 130 interrupted.
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_INTERRUPTED = 130
 
 
 def usage_error(command: str, message: str) -> typer.Exit:
     """Print `pingback COMMAND: error: MESSAGE` and give the exit to raise (code 2)."""
-    typer.echo(f"pingback {command}: error: {message}", err=True)
+    stderr.print(f"pingback {command}: error: {message}")
     return typer.Exit(code=EXIT_USAGE)
 
 
-def describe(error: BaseException) -> str:
-    if isinstance(error, APIError):
-        return str(error)
-    if isinstance(error, ResponseValidationError):
-        return f"the server's answer breaks the spec: {error}"
-    return str(error) or type(error).__name__
+def describe(failure: BaseException) -> str:
+    """The one line a user sees for an error."""
+    if isinstance(failure, APIError):
+        return str(failure)
+    if isinstance(failure, ResponseValidationError):
+        return f"the server's answer breaks the spec: {failure}"
+    if isinstance(failure, OSError) and failure.strerror:
+        where = f": {failure.filename}" if failure.filename is not None else ""
+        return f"{failure.strerror}{where}"
+    return str(failure) or type(failure).__name__
 
 
-def _debugging() -> bool:
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx is not None else None
-    return isinstance(obj, GlobalOptions) and obj.debug
-
-
-def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for commands: print PingbackErrors as `error: …` and exit non-zero."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except PingbackError as error:
-            if _debugging():
-                raise
-            stderr.print(f"[red]error:[/red] {describe(error)}", markup=True)
-            usage = isinstance(error, ConfigurationError | InvalidRequestError)
-            raise typer.Exit(EXIT_USAGE if usage else EXIT_FAILED) from None
-        except KeyboardInterrupt:
-            stderr.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper
+def report(failure: BaseException) -> int:
+    """Print `failure` as one line and return the exit code it deserves."""
+    if isinstance(failure, KeyboardInterrupt):
+        stderr.print("interrupted")
+        return EXIT_INTERRUPTED
+    error(describe(failure))
+    usage = isinstance(failure, ConfigurationError | InvalidRequestError)
+    return EXIT_USAGE if usage else EXIT_FAILED

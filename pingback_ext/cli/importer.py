@@ -1,60 +1,70 @@
-"""`pingback import FILE.csv`: check every row, then upsert at the rate limit, resumably.
+"""`pingback import FILE.csv`: stream the rows, upsert what changed since the last sync.
 
-Bad rows are reported with their line numbers before anything is sent; the good rows are then
-upserted through `Subscribers.bulk_upsert` with a journal beside the file, so an interrupted
-import continues with `--resume`. Rows that were bad or failed go to a failures CSV.
+Each row is checked as it is read (bad ones are reported with their line and go to a failures
+CSV) and the good ones stream into `Subscribers.bulk_upsert` with a sync state: by default one
+SQLite file per target (base URL, API key, developer mode) in the user's state directory, so
+tomorrow's export, under any file name, sends only what changed. The state is also how an
+interrupted import resumes: the same command again redoes nothing that Pingback accepted.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated, Any
 
 import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from pingback_ext import csv_records
+from pingback_ext import sync_state
 from pingback_ext.bulk import BulkReport, RecordOutcome
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
-from pingback_ext.cli.failures import EXIT_FAILED, EXIT_USAGE, handle_errors, stderr
-from pingback_ext.cli.output import stdout
+from pingback_ext.cli.csv_records import BadRow, CSVFile, Row
+from pingback_ext.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, describe
+from pingback_ext.cli.output import error, print_json, stderr, stdout
+from pingback_ext.errors import APIError, RateLimiterError, TransportError
+
+CONTINUE = "run the same command to continue"
 
 
-def _failures_csv(
-    path: Path,
-    records: csv_records.CSVRecords,
-    failed: list[tuple[csv_records.Row, RecordOutcome]],
-) -> None:
-    extra = ["line", "problem", "error_code", "request_id"]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*extra, *records.columns])
-        writer.writeheader()
-        for bad in records.bad:
-            writer.writerow({"line": bad.line, "problem": bad.problem, **bad.cells})
-        for row, outcome in failed:
-            writer.writerow(
-                {
-                    "line": row.line,
-                    "problem": outcome.reason,
-                    "error_code": outcome.error_code or "",
-                    "request_id": outcome.request_id or "",
-                    **row.cells,
-                }
-            )
+class FailuresFile:
+    """Rows to fix, written as they are found: bad rows and rows Pingback refused."""
+
+    EXTRA = ("line", "problem", "error_code", "request_id")
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.columns = columns
+        self.rows = 0
+        self._handle: IO[str] | None = None
+        self._writer: csv.DictWriter[str] | None = None
+
+    def add(self, line: int, cells: dict[str, str], problem: str, **extra: str) -> None:
+        if self._writer is None:
+            self._handle = self.path.open("w", newline="", encoding="utf-8")
+            self._writer = csv.DictWriter(self._handle, fieldnames=[*self.EXTRA, *self.columns])
+            self._writer.writeheader()
+        self._writer.writerow({**cells, "line": line, "problem": problem, **extra})
+        self.rows += 1
+
+    def close(self, *, finished: bool) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        elif finished and self.path.exists():
+            self.path.unlink()  # an earlier run's rows to fix are fixed now
 
 
-def _progress() -> Progress:
-    return Progress(
+def _progress(total: int | None) -> tuple[Progress, TaskID]:
+    progress = Progress(
         TextColumn("importing"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -63,11 +73,55 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=stderr,
         disable=not stderr.is_terminal,
+        transient=False,
     )
+    return progress, progress.add_task("import", total=total)
 
 
-@app.command("import")
-@handle_errors
+class Importer:
+    """One import: rows in from the file, records out to bulk_upsert, outcomes back per row."""
+
+    def __init__(
+        self, source: CSVFile, failures: FailuresFile, progress: Progress, task: TaskID
+    ) -> None:
+        self.source = source
+        self.failures = failures
+        self.progress = progress
+        self.task = task
+        self.bad = 0
+        self.rows = 0
+        self._in_flight: dict[int, Row] = {}
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The good rows' records, in file order; bad rows are reported on the way."""
+        index = 0
+        for item in self.source.rows():
+            self.rows += 1
+            if isinstance(item, BadRow):
+                self.bad += 1
+                stderr.print(f"{self.source.path}:{item.line}: {item.problem}")
+                self.failures.add(item.line, item.cells, item.problem)
+                self.progress.advance(self.task)
+                continue
+            self._in_flight[index] = item
+            index += 1
+            yield item.record
+
+    def finished(self, outcome: RecordOutcome, report: BulkReport) -> None:
+        row = self._in_flight.pop(outcome.index)
+        self.progress.advance(self.task)
+        if outcome.reason:
+            stderr.print(f"{self.source.path}:{row.line}: {outcome.reason}")
+        if outcome.action == "failed":
+            self.failures.add(
+                row.line,
+                row.cells,
+                outcome.reason or "failed",
+                error_code=outcome.error_code or "",
+                request_id=outcome.request_id or "",
+            )
+
+
 def import_csv(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with a header row and an email column.")],
@@ -75,74 +129,86 @@ def import_csv(
         list[str] | None,
         typer.Option("--segmentation-list", help="Add every row to this list (repeatable)."),
     ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted import from its journal.")
-    ] = False,
-    journal: Annotated[
-        Path | None, typer.Option(help="Journal file (default: FILE.journal).")
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sync state file (default: one per API target in $XDG_STATE_HOME/pingback/)."
+        ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Compare every row with Pingback (ignore what the state says)."
+        ),
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="No effect: every import continues from its state.")
+    ] = False,
     failures: Annotated[
-        Path | None, typer.Option(help="Where to write rows that failed (FILE.failures.csv).")
+        Path | None, typer.Option(help="Where to write rows to fix (FILE.failures.csv).")
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Send nothing if any row is bad.")
     ] = False,
 ) -> None:
-    """Import subscribers from a CSV file (create or update each row)."""
+    """Import subscribers from a CSV file: create new ones, update what changed."""
     opts = options(ctx)
-    journal_path = journal or file.with_name(file.name + ".journal")
-    failures_path = failures or file.with_name(file.stem + ".failures.csv")
-    if journal_path.exists() and not resume:
-        stderr.print(
-            f"error: {journal_path} exists from an earlier import; pass --resume to continue it "
-            "(or delete it to start over)"
-        )
-        raise typer.Exit(EXIT_USAGE)
-    records = csv_records.read(file, segmentation_list or [])
-    for bad in records.bad:
-        stderr.print(f"{file}:{bad.line}: {bad.problem}")
-    if records.bad:
-        stderr.print(f"{len(records.bad)} bad row(s) of {len(records.bad) + len(records.rows)}")
-        if strict:
+    source = CSVFile(file, segmentation_list or [])
+    total = source.count() if stderr.is_terminal else None  # for the progress bar's ETA
+    if strict:
+        bad = [row for row in source.rows() if isinstance(row, BadRow)]
+        for row in bad:
+            stderr.print(f"{file}:{row.line}: {row.problem}")
+        if bad:
+            stderr.print(f"{len(bad)} bad row(s); --strict: nothing was sent")
             raise typer.Exit(EXIT_FAILED)
-    report: BulkReport
-    with opts.client() as pb, _progress() as progress:
-        task = progress.add_task("import", total=len(records.rows))
+    sink = FailuresFile(failures or file.with_name(file.stem + ".failures.csv"), source.columns)
+    progress, task = _progress(total)
+    with opts.client() as pb, progress:
+        state_path = state or sync_state.default_path(pb.settings)
+        run = Importer(source, sink, progress, task)
         try:
             report = pb.subscribers.bulk_upsert(
-                (row.record for row in records.rows),
-                journal=journal_path,
-                on_progress=lambda _outcome, _report: progress.advance(task),
+                run.records(),
+                state=state_path,
+                full=full,
+                on_progress=run.finished,
+                keep_outcomes=False,
             )
         except KeyboardInterrupt:
-            stderr.print(f"interrupted; run again with --resume to continue ({journal_path})")
-            raise typer.Exit(130) from None
-    failed = [(records.rows[o.index], o) for o in report.failed]
-    if failed or records.bad:
-        _failures_csv(failures_path, records, failed)
-    else:
-        journal_path.unlink(missing_ok=True)  # done: a later import of this file starts afresh
+            sink.close(finished=False)
+            progress.stop()
+            stderr.print(f"interrupted; every row Pingback accepted is in the state: {CONTINUE}")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (APIError, TransportError, RateLimiterError) as failure:  # the run stopped
+            sink.close(finished=False)
+            progress.stop()
+            refused = isinstance(failure, APIError) and failure.status_code in (401, 403)
+            then = "check the API key, then " if refused else ""
+            error(f"{describe(failure)}; stopped, the state keeps every accepted row: "
+                  f"{then}{CONTINUE}")  # fmt: skip
+            raise typer.Exit(EXIT_FAILED) from None
+    sink.close(finished=True)
     summary = {
-        "rows": len(records.rows) + len(records.bad),
+        "rows": run.rows,
         "created": report.created,
         "updated": report.updated,
         "unchanged": report.unchanged,
-        "failed": len(failed),
-        "bad": len(records.bad),
-        "resumed": report.resumed,
-        "failures": str(failures_path) if failed or records.bad else None,
+        "failed": report.failures,
+        "bad": run.bad,
+        "requests": report.requests,
+        "state": str(state_path),
+        "failures": str(sink.path) if sink.rows else None,
     }
     if opts.as_json:
-        print(json.dumps(summary))
+        print_json(summary)
     else:
-        for row, outcome in failed:
-            stderr.print(f"{file}:{row.line}: {outcome.reason}")
         stdout.print(
-            f"{summary['rows']} rows: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(failed)} failed, {len(records.bad)} bad"
-            + (f" ({report.resumed} done by an earlier run)" if report.resumed else "")
+            f"{run.rows} rows: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.failures} failed, {run.bad} bad "
+            f"({report.requests} requests)"
         )
-        if summary["failures"]:
-            stdout.print(f"rows to fix: {failures_path}")
-    if failed or records.bad:
+        if sink.rows:
+            stdout.print(f"rows to fix: {sink.path}")
+    if sink.rows:
         raise typer.Exit(EXIT_FAILED)

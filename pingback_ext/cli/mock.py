@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.failures import usage_error
+from pingback_ext.cli.output import stderr, stdout
 
 
-@app.command("mock")
+def exposure_warning(sock: socket.socket, host: str) -> str | None:
+    """What a mock listening beyond loopback exposes, or None on loopback."""
+    from pingback_ext.mock.server import base_url_for, listens_on_loopback
+
+    if listens_on_loopback(sock):
+        return None
+    return (
+        f"warning: --host {host} is not loopback: anyone who can reach {base_url_for(sock)} "
+        "with one of the API keys below can read and change that key's subscribers (custom "
+        "fields included) and use its /_mock/ controls (reset, blacklist, inject faults); "
+        "there is no TLS. Use it only on a network you trust."
+    )
+
+
 def mock(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Interface to bind (loopback by default). Any other exposes the mock's data "
+            "and controls to whoever can reach the port."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8787,
     api_key: Annotated[
         list[str] | None,
@@ -77,15 +95,18 @@ def mock(
         ) from None
 
     limit = "off" if rate_limit == 0 else f"{rate_limit:g} req/s per key, burst {burst}"
-    typer.echo(f"Pingback mock listening on {base_url_for(sock)}")
+    warning = exposure_warning(sock, host)
+    if warning is not None:
+        stderr.print(warning)
+    stdout.print(f"Pingback mock listening on {base_url_for(sock)}")
     for key in keys:
-        typer.echo(f"  api key: {key}")
+        stdout.print(f"  api key: {key}")
     for list_id in mock_app.segmentation_lists:
-        typer.echo(f"  segmentation list: {list_id}")
-    typer.echo(f"  rate limit: {limit}")
-    typer.echo(f"  storage: {db if db is not None else 'in memory (lost on exit)'}")
-    typer.echo(f"  controls: {base_url_for(sock).removesuffix('/v1')}/_mock/")
-    typer.echo("Press Ctrl+C to stop.", nl=True)
+        stdout.print(f"  segmentation list: {list_id}")
+    stdout.print(f"  rate limit: {limit}")
+    stdout.print(f"  storage: {db if db is not None else 'in memory (lost on exit)'}")
+    stdout.print(f"  controls: {base_url_for(sock).removesuffix('/v1')}/_mock/ (with x-api-key)")
+    stdout.print("Press Ctrl+C to stop.")
 
     server = uvicorn_server(mock_app, log_level=log_level.lower())
     try:

@@ -6,17 +6,13 @@ from typing import Annotated
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
-from pingback_ext.cli.failures import handle_errors
 from pingback_ext.cli.output import emit
 
 segment_app = typer.Typer(help="Add subscribers to segmentation lists.", no_args_is_help=True)
-app.add_typer(segment_app, name="segment")
 
 
 @segment_app.command("add")
-@handle_errors
 def add(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The subscriber's email address.")],
@@ -31,7 +27,6 @@ def add(
 
 
 @segment_app.command("remove")
-@handle_errors
 def remove(
     ctx: typer.Context,
     list_id: Annotated[str, typer.Argument(help="Segmentation list id.")],

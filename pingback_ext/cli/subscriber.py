@@ -6,13 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_ext.cli import app
 from pingback_ext.cli.context import options
-from pingback_ext.cli.failures import handle_errors
-from pingback_ext.cli.output import emit
+from pingback_ext.cli.output import emit, stderr, stdout
 
 subscriber_app = typer.Typer(help="Look up, create and change subscribers.", no_args_is_help=True)
-app.add_typer(subscriber_app, name="subscriber")
 
 Email = Annotated[str, typer.Argument(help="The subscriber's email address.", metavar="EMAIL")]
 Name = Annotated[str | None, typer.Option("--name", help="Subscriber name.")]
@@ -44,28 +41,25 @@ def parse_fields(pairs: list[str] | None) -> dict[str, str] | None:
     return fields
 
 
-def _changes(**values: Any) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
-
-
 def _create_fields(
     name: str | None,
     phone: str | None,
     status: str | None,
-    field: list[str] | None,
-    segmentation_list: list[str] | None,
+    field: list[str] | None = None,
+    segmentation_list: list[str] | None = None,
 ) -> dict[str, Any]:
-    return _changes(
-        name=name,
-        phone=phone,
-        status=status,
-        custom_fields=parse_fields(field),
-        segmentation_lists=segmentation_list or None,
-    )
+    """The options given, as keyword arguments for create, update and upsert."""
+    given = {
+        "name": name,
+        "phone": phone,
+        "status": status,
+        "custom_fields": parse_fields(field),
+        "segmentation_lists": segmentation_list or None,
+    }
+    return {key: value for key, value in given.items() if value is not None}
 
 
 @subscriber_app.command("get")
-@handle_errors
 def get(ctx: typer.Context, email: Email) -> None:
     """Show a subscriber."""
     opts = options(ctx)
@@ -74,7 +68,6 @@ def get(ctx: typer.Context, email: Email) -> None:
 
 
 @subscriber_app.command("create")
-@handle_errors
 def create(
     ctx: typer.Context,
     email: Email,
@@ -92,7 +85,6 @@ def create(
 
 
 @subscriber_app.command("update")
-@handle_errors
 def update(
     ctx: typer.Context, email: Email, name: Name = None, phone: Phone = None, status: Status = None
 ) -> None:
@@ -100,13 +92,12 @@ def update(
     opts = options(ctx)
     with opts.client() as pb:
         emit(
-            pb.subscribers.update(email, **_changes(name=name, phone=phone, status=status)),
+            pb.subscribers.update(email, **_create_fields(name, phone, status)),
             as_json=opts.as_json,
         )
 
 
 @subscriber_app.command("upsert")
-@handle_errors
 def upsert(
     ctx: typer.Context,
     email: Email,
@@ -116,18 +107,22 @@ def upsert(
     field: Fields = None,
     segmentation_list: Lists = None,
 ) -> None:
-    """Create a subscriber, or update it if it exists."""
+    """Create a subscriber, or change what differs (lists are added, never removed)."""
     opts = options(ctx)
     fields = _create_fields(name, phone, status, field, segmentation_list)
     with opts.client() as pb:
-        sub, created = pb.subscribers.upsert(email, **fields)
+        result = pb.subscribers.upsert(email, **fields)
+    if result.not_applied:
+        stderr.print(
+            "the API cannot change custom fields of an existing subscriber; not applied: "
+            + ", ".join(result.not_applied)
+        )
     if not opts.as_json:
-        typer.echo("created" if created else "updated")
-    emit(sub, as_json=opts.as_json)
+        stdout.print(result.action)
+    emit(result.subscriber, as_json=opts.as_json)
 
 
 @subscriber_app.command("unsubscribe")
-@handle_errors
 def unsubscribe(ctx: typer.Context, email: Email) -> None:
     """Opt a subscriber out of email (status unsubscribed_subscriber)."""
     opts = options(ctx)

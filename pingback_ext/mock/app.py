@@ -2,12 +2,17 @@
 
 A thin raw-ASGI app rather than a framework: GET throughput is a stated goal, and the
 request pipeline is short enough to read top to bottom in `_handle`. Order of checks on
-`/v1`: route (404/405) -> API key (403) -> rate limit (429) -> developer-mode header
-(422) -> path parameters (422/414) -> body (413/415/400) -> validation (422) -> store.
+`/v1`: route (404/405) -> API key (403) -> injected fault -> rate limit (429) ->
+developer-mode header (422) -> path parameters (422/414) -> body (413/415/400) ->
+validation (422) -> store. Every `/v1` request is recorded (key redacted).
+
+Tenancy: each API key is an account; its data, injected faults, request log and counts are
+its own. The `/_mock/` controls need a valid key too and act on that key's account only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import threading
@@ -29,7 +34,9 @@ from pingback_ext.mock.asgi_io import (
     send_json,
 )
 from pingback_ext.mock.errors import ApiError
+from pingback_ext.mock.faults import Fault, Faults
 from pingback_ext.mock.ratelimit import TokenBucketLimiter, retry_after_header
+from pingback_ext.mock.recorder import RecordedRequest, Recorder
 from pingback_ext.mock.routing import Match, Operation, match
 from pingback_ext.mock.store import Partition, Store
 from pingback_ext.mock.validation import (
@@ -51,10 +58,32 @@ def account_id(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
 
 
+class _Request:
+    """What the pipeline learns about one request: headers, whose it is, its body."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.api_key: str | None = None
+        self.dev_header: str | None = None
+        self.content_type: str | None = None
+        self.content_length: int | None = None
+        for name, value in scope["headers"]:
+            if name == b"x-api-key":
+                self.api_key = value.decode("latin-1")
+            elif name == b"x-developer-mode":
+                self.dev_header = value.decode("latin-1")
+            elif name == b"content-type":
+                self.content_type = value.decode("latin-1")
+            elif name == b"content-length" and value.isdigit():
+                self.content_length = int(value)
+        self.account: str | None = None
+        self.raw_body: bytes | None = None
+
+
 class MockApp:
     """An ASGI app that behaves like Pingback; also the handle tests use to control it.
 
-    Attributes: `store` (the `Store`), `limiter` (the `TokenBucketLimiter`), `api_keys`.
+    Attributes: `store` (the `Store`), `limiter` (the `TokenBucketLimiter`), `api_keys`,
+    `faults` (injected answers), `recorder` (the request log).
     `app.state.mock` is the app itself, for code that expects Starlette-style state.
     """
 
@@ -76,29 +105,37 @@ class MockApp:
         self._accounts = {key: account_id(key) for key in keys}
         self.limiter = TokenBucketLimiter(rate_limit, burst)
         self.store = Store(db_path, segmentation_lists=segmentation_lists)
+        self.faults = Faults()
+        self.recorder = Recorder()
         self.state = SimpleNamespace(mock=self)
-        self._counts: dict[int, int] = {}
+        self._counts: dict[str | None, dict[int, int]] = {}
         self._counts_lock = threading.Lock()
 
-    # -- test controls (Python side; `/_mock/` routes call the same methods) ---------------
+    # -- test controls (Python side; `/_mock/` routes call the same methods with their key) ----
 
     @property
     def segmentation_lists(self) -> list[str]:
-        """Every segmentation list id that exists (in every partition)."""
+        """The segmentation list ids every account has (configured or added without a key)."""
         return self.store.segmentation_lists()
 
-    def add_segmentation_list(self, list_id: str) -> None:
-        """Seed a segmentation list, as Pingback support would create one."""
+    def account(self, api_key: str | None = None) -> str:
+        """The account of a configured key (default: the first key)."""
+        key = self.api_keys[0] if api_key is None else api_key
+        if key not in self._accounts:
+            raise KeyError("unknown API key")
+        return self._accounts[key]
+
+    def add_segmentation_list(self, list_id: str, *, api_key: str | None = None) -> None:
+        """Seed a segmentation list, as Pingback support would create one: for every account,
+        or only for the account of `api_key`."""
         if not list_id:
             raise ValueError("list id must be a non-empty string")
-        self.store.add_segmentation_list(list_id)
+        account = None if api_key is None else self.account(api_key)
+        self.store.add_segmentation_list(list_id, account=account)
 
     def partition(self, api_key: str | None = None, developer_mode: bool = False) -> Partition:
         """The data partition of a key (default: the first key) and mode."""
-        key = self.api_keys[0] if api_key is None else api_key
-        if key not in self._accounts:
-            raise KeyError(f"unknown API key: {key!r}")
-        return Partition(self._accounts[key], developer_mode)
+        return Partition(self.account(api_key), developer_mode)
 
     def blacklist(
         self,
@@ -113,17 +150,57 @@ class MockApp:
             self.partition(api_key, developer_mode), email, blacklisted
         )
 
-    def reset(self) -> None:
-        """Drop all subscribers, restore the configured lists, refill buckets, zero counts."""
-        self.store.reset()
-        self.limiter.reset()
-        with self._counts_lock:
-            self._counts.clear()
+    def inject(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        operation: str | None = None,
+        retry_after: float | None = None,
+        delay: float | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        """Answer the next `times` requests of `api_key`'s account (to `operation`, an
+        operationId; None: any) with `status` and the documented error body, after `delay`
+        seconds, with `Retry-After: retry_after` when given. ValueError if out of range."""
+        fault = Fault(status, times, operation, retry_after, delay)
+        self.faults.add(self.account(api_key), fault)
 
-    def request_counts(self) -> dict[int, int]:
-        """Responses sent on non-control routes, by HTTP status."""
+    def requests(self, api_key: str | None = None) -> list[RecordedRequest]:
+        """Recorded `/v1` requests, oldest first: every one, or only those of `api_key`."""
+        if api_key is None:
+            return self.recorder.entries(every=True)
+        return self.recorder.entries(self.account(api_key))
+
+    def reset(self, *, api_key: str | None = None) -> None:
+        """Back to the start: everything (subscribers, lists added since, buckets, faults, log,
+        counts), or only what belongs to the account of `api_key`."""
+        if api_key is None:
+            self.store.reset()
+            self.limiter.reset()
+            self.faults.clear()
+            self.recorder.clear(every=True)
+            with self._counts_lock:
+                self._counts.clear()
+            return
+        account = self.account(api_key)
+        self.store.reset_account(account)
+        self.limiter.reset(api_key)
+        self.faults.clear(account)
+        self.recorder.clear(account)
         with self._counts_lock:
-            return dict(self._counts)
+            self._counts.pop(account, None)
+
+    def request_counts(self, api_key: str | None = None) -> dict[int, int]:
+        """Responses sent on non-control routes, by HTTP status: all, or `api_key`'s."""
+        with self._counts_lock:
+            if api_key is not None:
+                return dict(self._counts.get(self.account(api_key), {}))
+            total: dict[int, int] = {}
+            for counts in self._counts.values():
+                for status, n in counts.items():
+                    total[status] = total.get(status, 0) + n
+            return total
 
     def close(self) -> None:
         """Release the database connection."""
@@ -147,11 +224,12 @@ class MockApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = str(uuid.uuid4())
         headers: dict[str, str] = {}
-        counted = True
+        request = _Request(scope)
+        operation: Operation | None = None
         try:
             route = match(scope.get("raw_path") or scope["path"].encode("utf-8"), scope["method"])
-            counted = not route.operation.is_control
-            status, payload = await self._handle(route, scope, receive)
+            operation = route.operation
+            status, payload = await self._handle(route, scope, receive, request)
             body = encode_json({"data": payload, "requestId": request_id})
         except ClientDisconnected:
             return
@@ -170,36 +248,55 @@ class MockApp:
                     "requestId": request_id,
                 }
             )
-        if counted:
-            with self._counts_lock:
-                self._counts[status] = self._counts.get(status, 0) + 1
+        if operation is None or not operation.is_control:
+            self._record(scope, request, operation, status)
         await send_json(send, status, body, request_id, headers)
 
-    async def _handle(self, route: Match, scope: Scope, receive: Receive) -> tuple[int, Any]:
-        api_key: str | None = None
-        dev_header: str | None = None
-        content_type: str | None = None
-        content_length: int | None = None
-        for name, value in scope["headers"]:
-            if name == b"x-api-key":
-                api_key = value.decode("latin-1")
-            elif name == b"x-developer-mode":
-                dev_header = value.decode("latin-1")
-            elif name == b"content-type":
-                content_type = value.decode("latin-1")
-            elif name == b"content-length" and value.isdigit():
-                content_length = int(value)
+    def _record(
+        self, scope: Scope, request: _Request, operation: Operation | None, status: int
+    ) -> None:
+        with self._counts_lock:
+            counts = self._counts.setdefault(request.account, {})
+            counts[status] = counts.get(status, 0) + 1
+        self.recorder.add(
+            RecordedRequest(
+                method=scope["method"],
+                path=scope["path"],
+                raw_headers=scope["headers"],
+                raw_body=request.raw_body,
+                status=status,
+                operation=None if operation is None else operation.value,
+                account=request.account,
+            )
+        )
 
-        op = route.operation
-        if op.is_control:
-            body = await self._json_body(receive, content_type, content_length, optional=True)
-            return controls.handle(self, op, scope["method"], body)
-
+    def _authenticate(self, request: _Request) -> str:
+        api_key = request.api_key
         account = self._accounts.get(api_key) if api_key else None
         if account is None:
             reason = "Missing API key." if not api_key else "Invalid API key."
             raise ApiError(403, "FORBIDDEN", reason)
-        wait = self.limiter.acquire(api_key or "")
+        request.account = account
+        return account
+
+    async def _handle(
+        self, route: Match, scope: Scope, receive: Receive, request: _Request
+    ) -> tuple[int, Any]:
+        op = route.operation
+        account = self._authenticate(request)
+        api_key = request.api_key or ""
+        if op.is_control:
+            body = await self._json_body(receive, request, optional=True)
+            return controls.handle(self, op, scope["method"], body, api_key)
+
+        if op in _BODY_OPERATIONS:
+            request.raw_body = await read_body(receive, request.content_length)
+        fault = self.faults.take(account, op.value)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            raise fault.error()
+        wait = self.limiter.acquire(api_key)
         if wait is not None:
             raise ApiError(
                 429,
@@ -207,12 +304,12 @@ class MockApp:
                 "Rate limit exceeded: slow down.",
                 {"retry-after": retry_after_header(wait)},
             )
-        part = Partition(account, parse_developer_mode(dev_header))
+        part = Partition(account, parse_developer_mode(request.dev_header))
         if route.param_error is not None:
             raise route.param_error
         body = None
         if op in _BODY_OPERATIONS:
-            body = await self._json_body(receive, content_type, content_length)
+            body = self._decode_body(request)
 
         store = self.store
         if op is Operation.GET_SUBSCRIBER:
@@ -229,17 +326,12 @@ class MockApp:
         return 200, store.remove_from_list(part, list_id, email)
 
     @staticmethod
-    async def _json_body(
-        receive: Receive,
-        content_type: str | None,
-        content_length: int | None,
-        *,
-        optional: bool = False,
-    ) -> Any:
-        """Read and decode a JSON body (absent content type is read as JSON)."""
-        raw = await read_body(receive, content_length)
+    def _decode_body(request: _Request, *, optional: bool = False) -> Any:
+        """Decode a JSON body (absent content type is read as JSON)."""
+        raw = request.raw_body or b""
         if optional and not raw.strip():
             return None
+        content_type = request.content_type
         if raw and content_type is not None and not is_json_media_type(content_type):
             raise ApiError(
                 415,
@@ -247,6 +339,11 @@ class MockApp:
                 f"Content type {content_type!r} is not supported; send application/json.",
             )
         return parse_json(raw)
+
+    @classmethod
+    async def _json_body(cls, receive: Receive, request: _Request, *, optional: bool) -> Any:
+        request.raw_body = await read_body(receive, request.content_length)
+        return cls._decode_body(request, optional=optional)
 
 
 def create_app(

@@ -33,11 +33,6 @@ class TokenBucketLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def enabled(self) -> bool:
-        """False when the limiter lets everything through."""
-        return self.rate > 0
-
     def acquire(self, key: str) -> float | None:
         """Take one token for `key`; return None if allowed, else seconds until one is free."""
         if self.rate <= 0:
@@ -52,10 +47,13 @@ class TokenBucketLimiter:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
-    def reset(self) -> None:
-        """Refill every bucket (used by the mock's reset control)."""
+    def reset(self, key: str | None = None) -> None:
+        """Refill every bucket, or only `key`'s (used by the mock's reset)."""
         with self._lock:
-            self._buckets.clear()
+            if key is None:
+                self._buckets.clear()
+            else:
+                self._buckets.pop(key, None)
 
 
 def retry_after_header(wait_seconds: float) -> str:

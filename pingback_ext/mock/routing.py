@@ -30,10 +30,12 @@ class Operation(Enum):
     CONTROL_LISTS = "segmentationLists"
     CONTROL_BLACKLIST = "blacklist"
     CONTROL_STATS = "stats"
+    CONTROL_INJECT = "inject"
+    CONTROL_REQUESTS = "requests"
 
     @property
     def is_control(self) -> bool:
-        """True for `/_mock/` routes: no auth, no rate limit, not counted."""
+        """True for `/_mock/` routes: no rate limit, not counted, not recorded."""
         return self.name.startswith("CONTROL_")
 
 
@@ -88,6 +90,8 @@ _CONTROLS: dict[bytes, tuple[tuple[str, ...], Operation]] = {
     b"segmentation-lists": (("GET", "POST"), Operation.CONTROL_LISTS),
     b"blacklist": (("POST",), Operation.CONTROL_BLACKLIST),
     b"stats": (("GET",), Operation.CONTROL_STATS),
+    b"inject": (("POST",), Operation.CONTROL_INJECT),
+    b"requests": (("GET",), Operation.CONTROL_REQUESTS),
 }
 
 

@@ -6,15 +6,18 @@ there is no window where another process can take it.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
-
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from pingback_ext.mock.app import MockApp, create_app
+from pingback_ext.mock.recorder import RecordedRequest
+
+if TYPE_CHECKING:
+    import uvicorn
 
 _STARTUP_TIMEOUT_S = 10.0
 
@@ -34,6 +37,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def listens_on_loopback(sock: socket.socket) -> bool:
+    """True when the bound address is a loopback one (127.0.0.0/8 or ::1), names resolved."""
+    return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
+
+
 def base_url_for(sock: socket.socket) -> str:
     """`http://HOST:PORT/v1` for a bound socket."""
     host, port = sock.getsockname()[:2]
@@ -43,6 +51,8 @@ def base_url_for(sock: socket.socket) -> str:
 
 def uvicorn_server(app: MockApp, log_level: str = "warning") -> uvicorn.Server:
     """A uvicorn server for the app (uvloop and httptools when installed)."""
+    import uvicorn
+
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -90,13 +100,37 @@ class RunningMock:
             email, api_key=api_key, developer_mode=developer_mode, blacklisted=blacklisted
         )
 
-    def reset(self) -> None:
-        """Back to the configured start state."""
-        self.app.reset()
+    def inject(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        operation: str | None = None,
+        retry_after: float | None = None,
+        delay: float | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        """Answer the next `times` requests with `status` (see MockApp.inject)."""
+        self.app.inject(
+            status,
+            times=times,
+            operation=operation,
+            retry_after=retry_after,
+            delay=delay,
+            api_key=api_key,
+        )
 
-    def request_counts(self) -> dict[int, int]:
+    def requests(self, api_key: str | None = None) -> list[RecordedRequest]:
+        """Recorded `/v1` requests, oldest first (see MockApp.requests)."""
+        return self.app.requests(api_key)
+
+    def reset(self, *, api_key: str | None = None) -> None:
+        """Back to the configured start state: all of it, or `api_key`'s account only."""
+        self.app.reset(api_key=api_key)
+
+    def request_counts(self, api_key: str | None = None) -> dict[int, int]:
         """Responses sent on `/v1` and unknown routes, by status."""
-        return self.app.request_counts()
+        return self.app.request_counts(api_key)
 
 
 @contextmanager

@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS segmentation_lists (
     id TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS account_segmentation_lists (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account, id)
+);
 CREATE TABLE IF NOT EXISTS subscribers (
     id TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -134,20 +140,35 @@ class Store:
 
     # -- segmentation lists -----------------------------------------------------------------
 
-    def add_segmentation_list(self, list_id: str) -> None:
-        """Seed a list id (idempotent); lists come from Pingback support, no API creates them."""
+    def add_segmentation_list(self, list_id: str, *, account: str | None = None) -> None:
+        """Seed a list id (idempotent) for every account, or for one; lists come from Pingback
+        support, no API creates them."""
         with self._tx() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO segmentation_lists (id, created_at) VALUES (?, ?)",
-                (list_id, self._now()),
-            )
+            if account is None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO segmentation_lists (id, created_at) VALUES (?, ?)",
+                    (list_id, self._now()),
+                )
+            else:
+                conn.execute(
+                    "INSERT OR IGNORE INTO account_segmentation_lists (account, id, created_at)"
+                    " VALUES (?, ?, ?)",
+                    (account, list_id, self._now()),
+                )
 
-    def segmentation_lists(self) -> list[str]:
-        """Every known list id, oldest first."""
+    def segmentation_lists(self, account: str | None = None) -> list[str]:
+        """The list ids every account has, then (given an account) its own; oldest first."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id FROM segmentation_lists ORDER BY created_at, rowid"
             ).fetchall()
+            if account is not None:
+                rows += self._conn.execute(
+                    "SELECT id FROM account_segmentation_lists WHERE account = ?"
+                    " AND id NOT IN (SELECT id FROM segmentation_lists)"
+                    " ORDER BY created_at, rowid",
+                    (account,),
+                ).fetchall()
         return [row[0] for row in rows]
 
     def reset(self) -> None:
@@ -157,18 +178,31 @@ class Store:
             conn.execute("DELETE FROM subscribers")
             conn.execute("DELETE FROM custom_field_defs")
             conn.execute("DELETE FROM segmentation_lists")
+            conn.execute("DELETE FROM account_segmentation_lists")
             now = self._now()
             conn.executemany(
                 "INSERT OR IGNORE INTO segmentation_lists (id, created_at) VALUES (?, ?)",
                 [(list_id, now) for list_id in self._configured_lists],
             )
 
+    def reset_account(self, account: str) -> None:
+        """Forget one account's subscribers, custom fields and own lists (both modes)."""
+        with self._tx() as conn:
+            conn.execute(
+                "DELETE FROM memberships WHERE subscriber_id IN"
+                " (SELECT id FROM subscribers WHERE account = ?)",
+                (account,),
+            )
+            conn.execute("DELETE FROM subscribers WHERE account = ?", (account,))
+            conn.execute("DELETE FROM custom_field_defs WHERE account = ?", (account,))
+            conn.execute("DELETE FROM account_segmentation_lists WHERE account = ?", (account,))
+
     # -- subscribers ------------------------------------------------------------------------
 
     def create_subscriber(self, part: Partition, data: CreateInput) -> Json:
         """Insert a subscriber with its custom fields and memberships, or raise 404/409."""
         with self._tx() as conn:
-            self._require_lists(conn, data.segmentation_lists)
+            self._require_lists(conn, part, data.segmentation_lists)
             exists = conn.execute(
                 "SELECT 1 FROM subscribers WHERE account = ? AND sandbox = ? AND email = ?",
                 (part.account, part.sandbox, data.email),
@@ -249,7 +283,7 @@ class Store:
         """Add memberships (idempotently); all-or-nothing; one result per requested id."""
         with self._tx() as conn:
             row = self._row(conn, part, email)
-            self._require_lists(conn, list_ids)
+            self._require_lists(conn, part, list_ids)
             self._require_enabled(row)
             now = self._now()
             for list_id in dict.fromkeys(list_ids):
@@ -265,7 +299,7 @@ class Store:
         """Delete one membership and return it; 404 when the subscriber is not a member."""
         with self._tx() as conn:
             row = self._row(conn, part, email)
-            self._require_lists(conn, (list_id,))
+            self._require_lists(conn, part, (list_id,))
             self._require_enabled(row)
             found = conn.execute(
                 "SELECT 1 FROM memberships WHERE subscriber_id = ? AND list_id = ?",
@@ -320,10 +354,12 @@ class Store:
         return out
 
     @staticmethod
-    def _require_lists(conn: sqlite3.Connection, list_ids: Iterable[str]) -> None:
+    def _require_lists(conn: sqlite3.Connection, part: Partition, list_ids: Iterable[str]) -> None:
         for list_id in list_ids:
             known = conn.execute(
-                "SELECT 1 FROM segmentation_lists WHERE id = ?", (list_id,)
+                "SELECT 1 FROM segmentation_lists WHERE id = ? UNION ALL"
+                " SELECT 1 FROM account_segmentation_lists WHERE id = ? AND account = ?",
+                (list_id, list_id, part.account),
             ).fetchone()
             if known is None:
                 raise segmentation_list_not_found(list_id)

@@ -5,7 +5,7 @@ you pass), so a sync `Pingback` can talk to `create_app(...)` in-process:
 
     app = create_app(api_keys=["k"], rate_limit=0)
     http = httpx.Client(transport=SyncASGITransport(app))
-    pb = Pingback(api_key="k", base_url="http://mock.localhost/v1", http_client=http)
+    pb = Pingback(api_key="k", base_url="http://localhost/v1", http_client=http)
 """
 
 from __future__ import annotations

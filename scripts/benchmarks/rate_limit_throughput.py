@@ -52,11 +52,15 @@ class Mock:
             raise RuntimeError(f"pingback mock did not start: {self.proc.stderr.read()}")  # type: ignore[union-attr]
 
     def statuses(self) -> dict[str, int]:
-        body = httpx.get(self.base_url.removesuffix("/v1") + "/_mock/stats").json()
+        body = httpx.get(
+            self.base_url.removesuffix("/v1") + "/_mock/stats", headers={"x-api-key": self.api_key}
+        ).json()
         return {status: int(n) for status, n in body["data"]["byStatus"].items()}
 
     def reset(self) -> None:
-        httpx.post(self.base_url.removesuffix("/v1") + "/_mock/reset")
+        httpx.post(
+            self.base_url.removesuffix("/v1") + "/_mock/reset", headers={"x-api-key": self.api_key}
+        )
         time.sleep(1.0)  # let any client-side burst memory drain too
 
     def stop(self) -> None:

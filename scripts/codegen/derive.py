@@ -7,14 +7,29 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from codegen.spec_io import Document
-from codegen.steps import ADDITIONS, REFACTORINGS, Step
+from codegen.spec_io import Document, SpecError
+from codegen.steps import ADDITIONS, REFACTORINGS, Step, StepDoesNotApply
+
+
+class DerivationError(Exception):
+    """A step cannot be applied to this upstream revision; the message is one line."""
 
 
 def apply(upstream: Document, steps: Sequence[Step]) -> Document:
     doc = copy.deepcopy(upstream)
     for step in steps:
-        step.apply(doc)
+        try:
+            step.apply(doc)
+        except StepDoesNotApply as exc:
+            raise DerivationError(
+                f"derivation step {step.name!r} does not apply to this revision: {exc}"
+            ) from None
+        except (SpecError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            # A shape no step foresaw: still name the step, never a traceback.
+            raise DerivationError(
+                f"derivation step {step.name!r} does not apply to this revision: "
+                f"unexpected document shape ({type(exc).__name__}: {exc})"
+            ) from None
     return doc
 
 

@@ -16,11 +16,82 @@ DERIVED_SPEC = REPO_ROOT / "openapi" / "pingback.derived.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
+class SpecError(ValueError):
+    """A document that cannot be read or is not OpenAPI 3; the message is one line."""
+
+
 def load(path: Path) -> Document:
-    with path.open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+    """Read an OpenAPI 3 document, or raise SpecError naming the file and the problem."""
+    return load_with_text(path)[0]
+
+
+def load_with_text(path: Path) -> tuple[Document, str]:
+    """The document and its text, read once (so `<(git show ...)` works as a path too)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SpecError(f"{path}: cannot read: {reason}") from None
+    try:
+        return yaml_load_text(text), text
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc}") from None
+
+
+def yaml_load_text(text: str) -> Document:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SpecError(f"not YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise SpecError("not YAML: nested too deeply") from None
+    _check_expanded_size(doc)
+    return check_openapi(doc)
+
+
+MAX_NODES = 2_000_000  # the real spec has about 3,000
+
+
+def _check_expanded_size(doc: Any) -> None:
+    """YAML aliases share nodes; walking them expands them. Refuse documents that expand
+    beyond reason (a "billion laughs") or contain themselves, before anything walks them."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise SpecError("not an OpenAPI document (a YAML alias contains itself)")
+        if depth > 200:
+            raise SpecError("not YAML: nested too deeply")
+        in_progress.add(key)
+        children = node.values() if isinstance(node, dict) else node
+        total = 1 + sum(size(child, depth + 1) for child in children)
+        in_progress.discard(key)
+        sizes[key] = total
+        if total > MAX_NODES:
+            raise SpecError(f"document expands to more than {MAX_NODES:,} nodes (YAML aliases?)")
+        return total
+
+    size(doc, 0)
+
+
+def check_openapi(doc: Any) -> Document:
+    """The structure every reader here relies on, or SpecError saying what is missing."""
     if not isinstance(doc, dict):
-        raise ValueError(f"{path}: not an OpenAPI document (top level is not a mapping)")
+        raise SpecError("not an OpenAPI document (top level is not a mapping)")
+    version = doc.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        raise SpecError("not an OpenAPI 3 document (no `openapi: 3.x` field)")
+    paths = doc.get("paths", {})
+    if not isinstance(paths, dict) or not all(isinstance(item, dict) for item in paths.values()):
+        raise SpecError("not an OpenAPI document (`paths` is not a mapping of path items)")
     return doc
 
 
@@ -39,20 +110,27 @@ def operations(doc: Document) -> list[tuple[str, str, Document]]:
     found = []
     for path, item in doc.get("paths", {}).items():
         for method in HTTP_METHODS:
-            if method in item:
-                found.append((path, method, item[method]))
+            if isinstance(item.get(method), dict):
+                found.append((str(path), method, item[method]))
     return found
 
 
 def resolve(doc: Document, node: Any) -> Any:
-    """Follow a local `$ref` chain (one level of document)."""
+    """Follow a local `$ref` chain; SpecError for external, dangling or circular refs."""
+    seen: set[str] = set()
     while isinstance(node, dict) and "$ref" in node:
         ref = node["$ref"]
-        if not ref.startswith("#/"):
-            raise ValueError(f"only local $refs are supported, got {ref!r}")
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise SpecError(f"only local $refs are supported, got {ref!r}")
+        if ref in seen:
+            raise SpecError(f"$ref {ref!r} refers to itself")
+        seen.add(ref)
         target: Any = doc
         for part in ref[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
+            key = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or key not in target:
+                raise SpecError(f"$ref {ref!r} does not resolve")
+            target = target[key]
         node = target
     return node
 
@@ -66,10 +144,3 @@ def inline_refs(doc: Document, node: Any) -> Any:
     if isinstance(node, list):
         return [inline_refs(doc, value) for value in node]
     return node
-
-
-def yaml_load_text(text: str) -> Document:
-    doc = yaml.safe_load(text)
-    if not isinstance(doc, dict):
-        raise ValueError("not an OpenAPI document (top level is not a mapping)")
-    return doc

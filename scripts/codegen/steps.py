@@ -24,6 +24,11 @@ from codegen.spec_io import Document, operations, resolve
 Kind = Literal["addition", "refactoring"]
 
 
+class StepDoesNotApply(Exception):
+    """Upstream changed under a step: what it works on is gone. The message says what it
+    looked for, in one line; `derive` adds the step's name."""
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -38,6 +43,40 @@ SCHEMAS = "#/components/schemas/"
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _at(node: Any, *keys: str) -> Any:
+    """node[k1][k2]..., or StepDoesNotApply naming the dotted path that is missing."""
+    for depth, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            raise StepDoesNotApply(f"{'.'.join(keys[: depth + 1])} not found")
+        node = node[key]
+    return node
+
+
+def _operation(doc: Document, op_id: str, method: str | None = None) -> Document:
+    for _path, found_method, op in operations(doc):
+        if op.get("operationId") == op_id and method in (None, found_method):
+            return op
+    raise StepDoesNotApply(f"operation {op_id}{f' ({method.upper()})' if method else ''} not found")
+
+
+def _body_schema(doc: Document, op_id: str) -> Document:
+    op = _operation(doc, op_id)
+    if "requestBody" not in op:
+        raise StepDoesNotApply(f"operation {op_id} has no request body")
+    try:
+        schema: Document = _at(
+            resolve(doc, op["requestBody"]), "content", "application/json", "schema"
+        )
+    except StepDoesNotApply as exc:
+        raise StepDoesNotApply(f"operation {op_id} request body: {exc}") from None
+    return schema
+
+
+def _found(count: int, what: str) -> None:
+    if count == 0:
+        raise StepDoesNotApply(f"found no {what}")
 
 
 def _json_media(response: Document) -> Document | None:
@@ -96,40 +135,50 @@ def _add_response(op: Document, status: str, response: Document) -> None:
 
 
 def add_request_id_required(doc: Document) -> None:
+    found = 0
     for _op_id, _op, _status, response in _responses(doc):
         media = _json_media(response)
         if media is None:
             continue
         for variant in _variants(media["schema"]):
             if "requestId" in variant.get("properties", {}):
+                found += 1
                 required = variant.setdefault("required", [])
                 if "requestId" not in required:
                     required.append("requestId")
+    _found(found, "response body with a requestId field")
 
 
 def add_success_data_required(doc: Document) -> None:
+    found = 0
     for _op_id, _op, status, response in _responses(doc):
         media = _json_media(response)
         if media is None or _is_error_status(status):
             continue
         for variant in _variants(media["schema"]):
             if "data" in variant.get("properties", {}):
+                found += 1
                 required = variant.setdefault("required", [])
                 if "data" not in required:
                     required.insert(0, "data")
+    _found(found, "success body with a data field")
 
 
 def add_error_fields_required(doc: Document) -> None:
+    found = 0
     for _op_id, _op, status, response in _responses(doc):
         media = _json_media(response)
         if media is None or not _is_error_status(status):
             continue
         for variant in _variants(media["schema"]):
             if set(variant.get("properties", {})) == set(ERROR_FIELDS):
+                found += 1
                 variant["required"] = list(ERROR_FIELDS)
+    _found(found, "error body with exactly the fields " + ", ".join(ERROR_FIELDS))
 
 
 def add_forbidden_and_rate_limited(doc: Document) -> None:
+    _found(len(operations(doc)), "operation")
     for _path, _method, op in operations(doc):
         _add_response(
             op,
@@ -155,34 +204,32 @@ def add_forbidden_and_rate_limited(doc: Document) -> None:
 
 
 def add_update_validation_errors(doc: Document) -> None:
-    for _path, method, op in operations(doc):
-        if op.get("operationId") != "updateSubscriber" or method != "put":
-            continue
-        _add_response(
-            op, "400", _error_response("Body is necessary.", "MISSING_BODY", "Body is necessary.")
-        )
-        _add_response(
-            op,
-            "422",
-            _error_response(
-                "Unprocessable Entity.", "INVALID_INPUT", '"phone" contains an invalid value'
-            ),
-        )
+    op = _operation(doc, "updateSubscriber", "put")
+    _add_response(
+        op, "400", _error_response("Body is necessary.", "MISSING_BODY", "Body is necessary.")
+    )
+    _add_response(
+        op,
+        "422",
+        _error_response(
+            "Unprocessable Entity.", "INVALID_INPUT", '"phone" contains an invalid value'
+        ),
+    )
 
 
 def require_bodies(doc: Document) -> None:
-    for _path, _method, op in operations(doc):
-        if op.get("operationId") not in ("updateSubscriber", "addSubscriberToSegment"):
-            continue
-        body = resolve(doc, op["requestBody"])
-        body["required"] = True
-        if op["operationId"] == "addSubscriberToSegment":
-            schema = body["content"]["application/json"]["schema"]
-            schema["required"] = ["segmentationLists"]
-            schema["properties"]["segmentationLists"]["minItems"] = 1
+    for op_id in ("updateSubscriber", "addSubscriberToSegment"):
+        _body_schema(doc, op_id)  # both must be there before either is changed
+    for op_id in ("updateSubscriber", "addSubscriberToSegment"):
+        resolve(doc, _operation(doc, op_id)["requestBody"])["required"] = True
+    schema = _body_schema(doc, "addSubscriberToSegment")
+    lists = _at(schema, "properties", "segmentationLists")
+    schema["required"] = ["segmentationLists"]
+    lists["minItems"] = 1
 
 
 def add_invalid_input_everywhere(doc: Document) -> None:
+    _found(len(operations(doc)), "operation")
     for _path, _method, op in operations(doc):
         _add_response(
             op,
@@ -196,7 +243,7 @@ def add_invalid_input_everywhere(doc: Document) -> None:
 
 
 def fix_custom_field_example(doc: Document) -> None:
-    value = doc["components"]["schemas"]["CustomFields"]["items"]["properties"]["value"]
+    value = _at(doc, "components", "schemas", "CustomFields", "items", "properties", "value")
     if not isinstance(value.get("example"), str):
         value["example"] = str(value.get("example", "25"))
 
@@ -212,9 +259,12 @@ def _walk_schemas(node: Any) -> Iterator[Document]:
 
 
 def add_phone_pattern(doc: Document) -> None:
+    found = 0
     for node in _walk_schemas(doc):
         if node.get("type") == "string" and node.get("format") == "phone":
+            found += 1
             node["pattern"] = E164_PATTERN
+    _found(found, "string field with `format: phone`")
 
 
 LINKS: dict[str, dict[str, Document]] = {
@@ -264,10 +314,38 @@ LINKS: dict[str, dict[str, Document]] = {
 }
 
 
+def _follow_pointer(doc: Document, schema: Any, pointer: str) -> bool:
+    """Whether a body described by `schema` can have something at JSON pointer `pointer`."""
+    node = resolve(doc, schema)
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(node, dict):
+            return False
+        if part.isdigit() and "items" in node:
+            node = resolve(doc, node["items"])
+        elif part in node.get("properties", {}):
+            node = resolve(doc, node["properties"][part])
+        else:
+            return False
+    return True
+
+
 def add_links(doc: Document) -> None:
-    for op_id, _op, status, response in _responses(doc):
-        links = LINKS.get(op_id, {}).get(status)
-        if links:
+    """Every linked operation, response and body field must exist, or the link misleads."""
+    for op_id, by_status in LINKS.items():
+        responses = _at(_operation(doc, op_id), "responses")
+        for status, links in by_status.items():
+            if status not in responses:
+                raise StepDoesNotApply(f"operation {op_id} has no {status} response")
+            response = resolve(doc, responses[status])
+            schema = _at(response, "content", "application/json", "schema")
+            for link in links.values():
+                _operation(doc, link["operationId"])
+                for expression in link["parameters"].values():
+                    pointer = expression.removeprefix("$response.body#")
+                    if not _follow_pointer(doc, schema, pointer):
+                        raise StepDoesNotApply(
+                            f"operation {op_id} {status} body has no field at {pointer}"
+                        )
             response.setdefault("links", {}).update(copy.deepcopy(links))
 
 
@@ -353,12 +431,14 @@ def api_key_security_scheme(doc: Document) -> None:
         param = resolve(doc, param)
         return bool(param.get("in") == "header" and param.get("name", "").lower() == "x-api-key")
 
-    for item in doc.get("paths", {}).values():
-        if "parameters" in item:
-            item["parameters"] = [p for p in item["parameters"] if not is_api_key(p)]
+    found = 0
+    for holder in [*doc.get("paths", {}).values(), *(op for _p, _m, op in operations(doc))]:
+        if "parameters" in holder:
+            kept = [p for p in holder["parameters"] if not is_api_key(p)]
+            found += len(holder["parameters"]) - len(kept)
+            holder["parameters"] = kept
+    _found(found, "x-api-key header parameter")
     for _path, _method, op in operations(doc):
-        if "parameters" in op:
-            op["parameters"] = [p for p in op["parameters"] if not is_api_key(p)]
         # Per operation: openapi-python-client ignores a global `security`.
         op["security"] = [{"ApiKeyAuth": []}]
 
@@ -386,14 +466,16 @@ def shared_error_model(doc: Document) -> None:
             continue
         variants = _variants(media["schema"])
         if not all(_error_shaped(v) for v in variants):
-            raise ValueError(f"{_op_id} {status}: error body is not error-shaped; cannot share")
+            raise StepDoesNotApply(
+                f"{_op_id} {status}: error body is not {', '.join(ERROR_FIELDS)} (all strings)"
+            )
         examples: dict[str, Any] = {}
         for variant in variants:
             required_sets.add(tuple(variant.get("required", [])))
             props = variant["properties"]
             code = str(props["errorCode"].get("example", "ERROR"))
             key = _example_key(
-                code, variant.get("title", response.get("description", "")), examples
+                code, str(variant.get("title", response.get("description", ""))), examples
             )
             examples[key] = {
                 "summary": variant.get("title", response.get("description", code)),
@@ -402,7 +484,7 @@ def shared_error_model(doc: Document) -> None:
         media["schema"] = {"$ref": SCHEMAS + "Error"}
         media["examples"] = examples
     if len(required_sets) > 1:
-        raise ValueError(f"error bodies disagree on required fields: {sorted(required_sets)}")
+        raise StepDoesNotApply(f"error bodies disagree on required fields: {sorted(required_sets)}")
     error: Document = {
         "type": "object",
         "description": "Every error body: a message, a machine-readable code and the requestId.",
@@ -414,12 +496,14 @@ def shared_error_model(doc: Document) -> None:
     }
     if required_sets and (required := list(next(iter(required_sets)))):
         error["required"] = required
+    _found(len(required_sets), "error body")
     doc["components"]["schemas"]["Error"] = error
 
 
 def single_status_enum(doc: Document) -> None:
-    schemas = doc["components"]["schemas"]
-    status = schemas["Subscriber"]["properties"]["status"]
+    schemas = _at(doc, "components", "schemas")
+    status = _at(doc, "components", "schemas", "Subscriber", "properties", "status")
+    _at(status, "enum")
     schemas["SubscriberStatus"] = {
         "type": "string",
         "description": "free_subscriber, paid_subscriber, or unsubscribed_subscriber (opted out).",
@@ -434,8 +518,8 @@ def single_status_enum(doc: Document) -> None:
 
 
 def named_custom_field(doc: Document) -> None:
-    schemas = doc["components"]["schemas"]
-    item = schemas["CustomFields"]["items"]
+    schemas = _at(doc, "components", "schemas")
+    item = _at(doc, "components", "schemas", "CustomFields", "items")
     schemas["CustomField"] = {**item, "description": "A custom field: a label and its value."}
     schemas["CustomFields"]["items"] = {"$ref": SCHEMAS + "CustomField"}
 
@@ -451,7 +535,10 @@ def _without_read_only(doc: Document, schema: Document) -> Document:
 
 
 def create_body_without_read_only(doc: Document) -> None:
-    schemas = doc["components"]["schemas"]
+    schemas = _at(doc, "components", "schemas")
+    _at(doc, "components", "schemas", "CustomField")
+    _at(doc, "components", "schemas", "Subscriber", "properties", "customFields")
+    _at(doc, "components", "requestBodies", "Subscriber", "content", "application/json")
     schemas["CustomFieldInput"] = _without_read_only(doc, schemas["CustomField"])
     schemas["CustomFieldInput"]["description"] = "A custom field to set: a label and its value."
     create = _without_read_only(doc, schemas["Subscriber"])
@@ -467,11 +554,10 @@ def create_body_without_read_only(doc: Document) -> None:
 
 
 def _hoist_body(doc: Document, op_id: str, name: str, description: str) -> None:
-    for _path, _method, op in operations(doc):
-        if op.get("operationId") == op_id:
-            media = resolve(doc, op["requestBody"])["content"]["application/json"]
-            doc["components"]["schemas"][name] = {**media["schema"], "description": description}
-            media["schema"] = {"$ref": SCHEMAS + name}
+    _body_schema(doc, op_id)
+    media = resolve(doc, _operation(doc, op_id)["requestBody"])["content"]["application/json"]
+    doc["components"]["schemas"][name] = {**media["schema"], "description": description}
+    media["schema"] = {"$ref": SCHEMAS + name}
 
 
 def named_request_bodies(doc: Document) -> None:
@@ -488,6 +574,7 @@ def _hoist_success(
     doc: Document, name: str, match: Callable[[Document], bool], description: str
 ) -> None:
     """Replace matching 2xx body schemas by one named component."""
+    found = 0
     for _op_id, _op, status, response in _responses(doc):
         media = _json_media(response)
         if media is None or _is_error_status(status) or not match(media["schema"]):
@@ -496,9 +583,11 @@ def _hoist_success(
         existing = doc["components"]["schemas"].get(name)
         body = {**schema, "description": description}
         if existing is not None and existing != body:
-            raise ValueError(f"{name}: matching bodies differ; cannot share one model")
+            raise StepDoesNotApply(f"{name}: matching bodies differ; cannot share one model")
+        found += 1
         doc["components"]["schemas"][name] = body
         media["schema"] = {"$ref": SCHEMAS + name}
+    _found(found, f"success body for {name}")
 
 
 def _data(schema: Document) -> Any:
@@ -521,20 +610,32 @@ def _is_membership(node: Any) -> bool:
     return isinstance(node, dict) and set(node.get("properties", {})) == MEMBERSHIP_FIELDS
 
 
-def membership_model(doc: Document) -> None:
-    schemas = doc["components"]["schemas"]
-    ref = {"$ref": SCHEMAS + "SegmentationMembership"}
+def _success_media(doc: Document) -> Iterator[Document]:
     for _op_id, _op, status, response in _responses(doc):
         media = _json_media(response)
-        if media is None or _is_error_status(status):
-            continue
-        data = _data(media["schema"])
-        target = data.get("items") if isinstance(data, dict) and "items" in data else data
+        if media is not None and not _is_error_status(status):
+            yield media
+
+
+def _membership_target(media: Document) -> Any:
+    data = _data(media["schema"])
+    return data.get("items") if isinstance(data, dict) and "items" in data else data
+
+
+def membership_model(doc: Document) -> None:
+    schemas = _at(doc, "components", "schemas")
+    ref = {"$ref": SCHEMAS + "SegmentationMembership"}
+    _found(
+        sum(_is_membership(_membership_target(m)) for m in _success_media(doc)),
+        "success body whose data is a membership (" + ", ".join(sorted(MEMBERSHIP_FIELDS)) + ")",
+    )
+    for media in list(_success_media(doc)):
+        data, target = _data(media["schema"]), _membership_target(media)
         if not _is_membership(target):
             continue
         model = {**target, "description": "A subscriber's membership of a segmentation list."}
         if schemas.setdefault("SegmentationMembership", model) != model:
-            raise ValueError("membership bodies differ; cannot share one model")
+            raise StepDoesNotApply("membership bodies differ; cannot share one model")
         if "items" in data:
             data["items"] = ref
         else:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pingback_ext.cli import _register, app
+from pingback_ext.cli.app import app
 from pingback_ext.mock import RunningMock, serve_mock
 
 KEY = "cli-secret-key-123"
@@ -32,6 +32,14 @@ class Result:
         return json.loads(self.stdout)
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`pingback import` keeps its sync state here, never in the real ~/.local/state."""
+    home = tmp_path / "xdg-state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def mock() -> Iterator[RunningMock]:
     with serve_mock(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0) as running:
@@ -41,7 +49,6 @@ def mock() -> Iterator[RunningMock]:
 @pytest.fixture
 def cli(mock: RunningMock, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `pingback ARGS…` in-process against the mock."""
-    _register()
     monkeypatch.setenv("PINGBACK_API_KEY", KEY)
     monkeypatch.setenv("PINGBACK_BASE_URL", mock.base_url)
     monkeypatch.delenv("PINGBACK_DEVELOPER_MODE", raising=False)

@@ -71,3 +71,7 @@ def make_client(request: pytest.FixtureRequest) -> Iterator[ClientFactory]:
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
         yield router
+
+
+# The hostile kit's servers (tests/hostile), for tests against hostile servers.
+from tests.hostile.fixtures import hostile_server, redirect_pair  # noqa: E402, F401

@@ -33,7 +33,7 @@ def pb(request: pytest.FixtureRequest) -> Iterator[Any]:
     options: dict[str, Any] = {"api_key": KEY, "developer_mode": True, "rate_limit": None}
     with serve_mock(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0) as server:
         app = create_app(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0)
-        base_url = server.base_url if where == "loopback" else "http://mock.localhost/v1"
+        base_url = server.base_url if where == "loopback" else "http://localhost/v1"
         client: Any
         if mode == "sync":
             http = None if where == "loopback" else httpx.Client(transport=SyncASGITransport(app))

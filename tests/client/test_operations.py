@@ -95,12 +95,16 @@ def test_upsert_creates(make_client: ClientFactory, api: respx.MockRouter) -> No
 
 def test_upsert_updates_on_conflict(make_client: ClientFactory, api: respx.MockRouter) -> None:
     api.post("/subscriber").respond(409, json=bodies.error("SUBSCRIBER_ALREADY_EXISTS"))
+    api.get("/subscriber/ana%40example.com").respond(200, json=bodies.envelope(bodies.subscriber()))
     put = api.put("/subscriber/ana%40example.com").respond(
         200, json=bodies.envelope(bodies.subscriber(name="Ana B"))
     )
-    sub, created = make_client().subscribers.upsert("ana@example.com", name="Ana B")
-    assert not created and sub.name == "Ana B"
-    assert json.loads(_sent(put).content) == {"name": "Ana B"}
+    result = make_client().subscribers.upsert(
+        "ana@example.com", name="Ana B", phone="+5511999999999"
+    )
+    sub, created = result
+    assert not created and sub.name == "Ana B" and result.action == "updated"
+    assert json.loads(_sent(put).content) == {"name": "Ana B"}  # only what differs
 
 
 def test_upsert_adds_lists_of_an_existing_subscriber(
@@ -111,7 +115,7 @@ def test_upsert_adds_lists_of_an_existing_subscriber(
         200, json=bodies.envelope([bodies.membership("list-2")])
     )
     api.get("/subscriber/ana%40example.com").respond(
-        200, json=bodies.envelope(bodies.subscriber(segmentationLists=["list-1", "list-2"]))
+        200, json=bodies.envelope(bodies.subscriber(segmentationLists=["list-1"]))
     )
     sub, created = make_client().subscribers.upsert(
         "ana@example.com", segmentation_lists=["list-2"]

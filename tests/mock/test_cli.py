@@ -16,7 +16,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pingback_ext.cli import app as cli_app
 from pingback_ext.cli.mock import mock as mock_command
 
 URL = re.compile(r"listening on (http://127\.0\.0\.1:(\d+)/v1)")
@@ -137,11 +136,6 @@ def test_bad_options_fail_cleanly(args: list[str], message: str) -> None:
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
-
-
-def test_command_is_registered_on_the_pingback_app() -> None:
-    names = {command.name for command in cli_app.registered_commands}
-    assert "mock" in names
 
 
 def test_console_script_help() -> None:

@@ -1,6 +1,6 @@
 """A bulk upsert run as its own process, for the kill-and-resume test.
 
-Usage: python -m tests.resilience.bulk_worker BASE_URL API_KEY JOURNAL COUNT REPORT_PATH
+Usage: python -m tests.resilience.bulk_worker BASE_URL API_KEY STATE COUNT REPORT_PATH
 Prints one line per finished record (so the test knows when to kill it) and writes the
 report's counts as JSON at the end.
 """
@@ -15,7 +15,7 @@ from pingback_ext.bulk import BulkReport, RecordOutcome
 
 
 def main() -> None:
-    base_url, api_key, journal, count, report_path = sys.argv[1:6]
+    base_url, api_key, state, count, report_path = sys.argv[1:6]
     records = (
         {"email": f"resume{i}@example.com", "name": f"R {i}", "segmentationLists": ["list-a"]}
         for i in range(int(count))
@@ -25,7 +25,7 @@ def main() -> None:
         print(f"{report.total} {outcome.action}", flush=True)
 
     with Pingback(api_key=api_key, base_url=base_url, rate_limit=None) as pb:
-        report = pb.subscribers.bulk_upsert(records, journal=journal, on_progress=progress)
+        report = pb.subscribers.bulk_upsert(records, state=state, on_progress=progress)
     with open(report_path, "w", encoding="utf-8") as out:
         json.dump(
             {
@@ -33,8 +33,8 @@ def main() -> None:
                 "created": report.created,
                 "updated": report.updated,
                 "unchanged": report.unchanged,
-                "failed": len(report.failed),
-                "resumed": report.resumed,
+                "failed": report.failures,
+                "requests": report.requests,
                 "emails": [o.email for o in report.outcomes],
             },
             out,

@@ -175,7 +175,8 @@ def test_redis_keys_hold_no_api_key(redis_url: str) -> None:
     pacer.pause(5)
     conn = redis.Redis.from_url(redis_url)
     keys = [k.decode() for k in conn.keys(f"{prefix}*")]
-    assert len(keys) == 2 and not any("very-secret-key" in k for k in keys)
+    assert len(keys) == 3 and not any("very-secret-key" in k for k in keys)  # salt, budget, pause
+    assert f"{prefix}salt" in keys
     conn.close()
     pacer.close()
 

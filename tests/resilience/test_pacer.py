@@ -12,7 +12,7 @@ import pytest
 from pingback_ext import Pingback
 from pingback_ext.errors import ConfigurationError
 from pingback_ext.mock.ratelimit import TokenBucketLimiter
-from pingback_ext.ratelimit import BURST_GAP, RATE_MARGIN, LocalPacer
+from pingback_ext.ratelimit import BURST_GAP, MAX_PAUSE, RATE_MARGIN, LocalPacer
 from pingback_ext.settings import APIKey
 from tests.resilience.conftest import FakeClock
 
@@ -179,3 +179,68 @@ def test_threads_never_exceed_the_budget() -> None:
             # j - i + 1 admissions within (t_j - t_i) ms: at most burst + elapsed / interval.
             assert j - i + 1 <= 2 + (admitted[j] - admitted[i]) / 5
     assert time.monotonic() - started >= 77 * 0.005
+
+
+# -- issue 11, finding 1: a pause is bounded, and a caller that may not wait that long is told
+
+
+@pytest.mark.parametrize("asked", [999_999.0, 1e308, float("inf"), 86_400.0])
+def test_a_pause_never_lasts_longer_than_max_pause(clock: FakeClock, asked: float) -> None:
+    pacer = LocalPacer(5, 2, clock=clock, sleep=clock.sleep)
+    pacer.pause(asked)
+    start = clock.now
+    assert pacer.acquire() == 0.0
+    assert clock.now - start == pytest.approx(MAX_PAUSE)
+
+
+@pytest.mark.parametrize("asked", [float("nan"), -5.0, float("-inf"), 0.0])
+def test_nonsense_pauses_hold_nobody(clock: FakeClock, asked: float) -> None:
+    pacer = LocalPacer(5, 2, clock=clock, sleep=clock.sleep)
+    pacer.pause(asked)
+    assert pacer.acquire() == 0.0 and clock.sleeps == []
+
+
+def test_acquire_returns_the_pause_left_at_once_when_it_may_not_wait_that_long(
+    clock: FakeClock,
+) -> None:
+    pacer = LocalPacer(5, 2, clock=clock, sleep=clock.sleep)
+    pacer.pause(30.0)
+    assert pacer.acquire(max_pause=2.0) == pytest.approx(30.0)
+    assert clock.sleeps == []  # refused without waiting, and without taking a turn
+    clock.now += 29.0
+    assert pacer.acquire(max_pause=2.0) == 0.0  # 1 s left: waited out
+    assert sum(clock.sleeps) == pytest.approx(1.0)
+
+
+async def test_async_acquire_refuses_a_long_pause_at_once(clock: FakeClock) -> None:
+    pacer = LocalPacer(5, 2, clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep)
+    pacer.pause(1e308)
+    assert await pacer.acquire_async(max_pause=5.0) == pytest.approx(MAX_PAUSE)
+    assert clock.sleeps == []
+    assert await pacer.acquire_async() == 0.0
+
+
+def test_a_refused_caller_leaves_no_one_waiting_behind_it(clock: FakeClock) -> None:
+    first = LocalPacer(5, 2, clock=clock, sleep=clock.sleep)
+    second = LocalPacer(5, 2, clock=clock, sleep=clock.sleep, _state=first._state)
+    first.pause(10.0)
+    assert first.acquire(max_pause=1.0) > 0  # gives up
+    start = clock.now
+    assert second.acquire() == 0.0  # waits only what is left of the pause itself
+    assert clock.now - start == pytest.approx(10.0)
+
+
+def test_a_shared_redis_pause_is_bounded_and_refused_at_once(redis_url: str) -> None:
+    from pingback_ext.ratelimit import RedisPacer
+
+    key = APIKey("redis-bounded-pause-key")
+    first = RedisPacer(redis_url, api_key=key, prefix="test:bounded:")
+    second = RedisPacer(redis_url, api_key=key, prefix="test:bounded:")
+    try:
+        first.pause(1e308)
+        held = second.acquire(max_pause=1.0)  # another process sees the pause, bounded
+        assert 0 < held <= MAX_PAUSE
+    finally:
+        first._redis.delete(first._pause_key, first._bucket_key)
+        first.close()
+        second.close()

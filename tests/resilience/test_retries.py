@@ -122,7 +122,7 @@ def test_retry_after_in_seconds_or_http_date() -> None:
     assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
     for junk in (None, "", "soon", "nan", "inf", "-5x"):
         assert parse_retry_after(junk) in (None, 0.0)
-    assert parse_retry_after("-5") == 0.0
+    assert parse_retry_after("-5") is None  # RFC 9110: delta-seconds has no sign
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -148,8 +148,7 @@ def drive(plan: Iterator[Any], outcomes: list[Any], clock: FakeClock) -> tuple[A
         return done.value, actions
 
 
-SETTINGS = resolve(api_key="k", base_url=BASE_URL, developer_mode=None, timeout=None,
-                   max_retries=None)  # fmt: skip
+SETTINGS = resolve(api_key="k", base_url=BASE_URL, environ={})
 
 
 def reset(request_sent: bool) -> httpx.TransportError:
@@ -303,6 +302,7 @@ def test_upsert_retry_meeting_an_older_subscriber_still_updates_it(
     api.post("/subscriber").mock(
         side_effect=[too_many("0"), error(409, "SUBSCRIBER_ALREADY_EXISTS")]
     )
+    api.get("/subscriber/ana%40example.com").respond(200, json=subscriber(name="Old"))
     put = api.put("/subscriber/ana%40example.com").respond(200, json=subscriber(name="New"))
     with Pingback(api_key="k", base_url=BASE_URL, rate_limit=None) as pb:
         sub, created = pb.subscribers.upsert("ana@example.com", name="New")

@@ -1,0 +1,195 @@
+"""The root `pingback` command: global options, the commands of `cli.COMMANDS`, error handling.
+
+`Commands` is the root group. It lists exactly `COMMANDS` and builds a command from its module
+when the command runs or help is shown, so `pingback --version` imports none of them. A command
+whose extra is missing becomes a stand-in that prints which one to install. Every failure ends
+here: one line and an exit code (a command's error, or a usage error that echoes an argument,
+both printed literally), or the full traceback of a command's error with `--debug`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from pingback_ext import extras
+from pingback_ext.cli import COMMANDS, Command
+from pingback_ext.cli.context import GlobalOptions, options
+
+
+def _stand_in(command: Command, missing: list[str]) -> Any:
+    """A command that only says which extra to install (any arguments accepted)."""
+    hint = extras.install_hint(command.extra)
+    single = typer.Typer(add_completion=False)
+
+    @single.command(
+        command.name,
+        help=f"Needs the {command.extra} extra: {hint}",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+    def needs_extra() -> None:
+        from pingback_ext.cli.output import stderr
+
+        stderr.print(
+            f"pingback {command.name}: needs the {command.extra} extra "
+            f"({', '.join(missing)} not installed): {hint}"
+        )
+        raise typer.Exit(1)
+
+    return typer.main.get_command(single)
+
+
+def load(command: Command) -> Any:
+    """The click command for one entry of COMMANDS (its module is imported here)."""
+    missing = extras.missing_modules(command.extra)
+    if missing:
+        return _stand_in(command, missing)
+    target = getattr(importlib.import_module(command.module), command.attribute)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)
+        group.name = command.name
+        return group
+    single = typer.Typer(add_completion=False)
+    single.command(command.name, context_settings=command.context_settings)(target)
+    return typer.main.get_command(single)
+
+
+#: click's ClickException, from whichever click Typer runs on (it bundles its own since 0.2x).
+_ClickException: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
+)
+
+
+def _usage_error(error: Any) -> int:
+    """A usage error as one line (help stays help); its exit code."""
+    from pingback_ext.cli.output import stderr
+
+    if type(error).__name__ == "NoArgsIsHelpError":  # `pingback subscriber`: show its help
+        sys.stderr.write(error.format_message() + "\n")
+    else:
+        ctx = getattr(error, "ctx", None)
+        where = ctx.command_path if ctx is not None else "pingback"
+        stderr.print(f"{where}: error: {error.format_message()} (see {where} --help)")
+    return int(error.exit_code)
+
+
+class Commands(TyperGroup):
+    """The root group: exactly the commands of COMMANDS, loaded on use; failures end here."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [command.name for command in COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        for command in COMMANDS:
+            if command.name == cmd_name:
+                return load(command)
+        return None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = (args, prog_name, complete_var, False, windows_expand_args)
+        if not standalone_mode:
+            return super().main(*run, **extra)
+        try:
+            code = super().main(*run, **extra)
+        except _ClickException as error:
+            code = _usage_error(error)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        from pingback_ext.errors import PingbackError
+        from pingback_ext.extras import MissingExtraError
+
+        try:
+            return super().invoke(ctx)
+        except (PingbackError, MissingExtraError, OSError, KeyboardInterrupt) as failure:
+            if options(ctx).debug:
+                raise
+            from pingback_ext.cli.failures import report
+
+            raise typer.Exit(report(failure)) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from pingback_ext import __version__
+
+        typer.echo(f"pingback {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    name="pingback",
+    cls=Commands,
+    help="Pingback API toolkit: talk to the API, run the mock, check the contract.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="PINGBACK_API_KEY", help="API key.", show_envvar=True),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(envvar="PINGBACK_BASE_URL", help="API base URL.", show_envvar=True),
+    ] = None,
+    developer_mode: Annotated[
+        bool | None,
+        typer.Option(
+            "--developer-mode/--production",
+            envvar="PINGBACK_DEVELOPER_MODE",
+            help="Use Pingback's developer-mode sandbox (fake data).",
+            show_envvar=True,
+        ),
+    ] = None,
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            envvar="PINGBACK_RATE_LIMIT",
+            help="Requests per second to pace to (Pingback allows 5); 0 turns pacing off.",
+            show_envvar=True,
+            min=0,
+        ),
+    ] = 5.0,
+    json_output: Annotated[
+        bool | None,
+        typer.Option(
+            "--json/--no-json", help="Print JSON (the default when stdout is not a terminal)."
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log HTTP calls and show tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Pingback API toolkit: talk to the API, run the mock, check the contract."""
+    ctx.obj = GlobalOptions(
+        api_key=api_key,
+        base_url=base_url,
+        developer_mode=developer_mode,
+        rate_limit=rate_limit,
+        json_output=json_output,
+        debug=debug,
+    )

@@ -1,0 +1,1121 @@
+"""What changed in the API surface between two upstream revisions, and whom it breaks.
+
+    python -m codegen.specdiff OLD.yaml NEW.yaml     # scripts/spec-diff; exit 1 if breaking
+
+Each change is judged by direction, as oasdiff reasons (oasdiff itself is a Go binary that
+these machines cannot install; this covers the rules that matter for this API):
+
+* request side (our client writes, the server reads): the new revision must accept everything
+  the old one accepted. A new required field, header or parameter, a removed field, parameter
+  or operation, a narrower type, format, enum, pattern, length, range or item count, a moved
+  operation -> BREAKING. Wider or removed constraints and new optional inputs are not.
+* response side (the server writes, our client reads): a removed field, status or content
+  type, a changed type, a field no longer always present -> BREAKING. A new field, status,
+  enum value or a wider constraint is named as not breaking for our default client, which
+  reads forward-compatibly (a strict reader could break on it).
+* the whole API: base URLs (servers); security requirements per operation.
+
+Where this differs from oasdiff it is because callers use our generated client, not raw
+HTTP: a removed field is BREAKING even when it was optional (the generated model loses the
+attribute, the generated function the argument), and so are a renamed path parameter or
+operationId. Additions to responses are named, not failed, because our client reads
+forward-compatibly (unknown fields and values pass through).
+
+Descriptions, examples, summaries and unreferenced components are not the API surface.
+`$ref`s are followed (circular ones stop), parameters merge path level and operation level,
+`allOf` members merge into one schema, `anyOf`/`oneOf` alternatives are matched by title,
+then by shape, then by position (alternatives merged into one schema are each compared with
+it). An apiKey security scheme counts as the parameter it is, so moving the key between a
+header parameter and a scheme is no change. Paths match with their parameters' names blanked,
+so a renamed path parameter is one change (BREAKING: the generated function's argument is
+renamed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codegen.spec_io import Document, SpecError, check_openapi, load_with_text, operations, resolve
+
+
+class Severity(enum.IntEnum):
+    BREAKING = 0
+    #: A response may now carry something new: a strict reader could break, ours does not.
+    TOLERATED = 1
+    COMPATIBLE = 2
+    #: Not an API change, but worth a maintainer's eye (e.g. a keyword OpenAPI 3 ignores).
+    NOTE = 3
+
+
+TAGS = {
+    Severity.BREAKING: "BREAKING",
+    Severity.TOLERATED: "not breaking for our default client (it reads forward-compatibly)",
+    Severity.COMPATIBLE: "not breaking",
+    Severity.NOTE: "note",
+}
+SIDES = ("api", "operation", "request", "response")
+CREDENTIAL = "x-spec-diff-api-key"  # marks a parameter that stands for an apiKey scheme
+WHOLE_API = "the whole API"
+
+
+@dataclass(frozen=True)
+class Change:
+    operation: str  # "createSubscriber (POST /subscriber)" or WHOLE_API
+    side: str  # one of SIDES
+    severity: Severity
+    kind: str  # a stable id for tests and tools, e.g. "property-removed"
+    text: str  # one line, printable
+
+    @property
+    def breaking(self) -> bool:
+        return self.severity is Severity.BREAKING
+
+    def line(self) -> str:
+        side = f"{self.side} " if self.side in ("request", "response") else ""
+        return f"{TAGS[self.severity]}: {side}{self.text}"
+
+
+def show(value: Any) -> str:
+    """Text from a spec, made safe for one terminal line (control chars, separators escaped)."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    shown = one_line(text)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
+
+
+def one_line(text: str) -> str:
+    out = []
+    for char in text:
+        if char.isprintable() and char not in "\u2028\u2029":
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- schema helpers
+
+ALL_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
+UPPER_BOUNDS = {
+    "maxLength": "maximum length",
+    "maxItems": "maximum item count",
+    "maxProperties": "maximum property count",
+    "maximum": "maximum",
+}
+LOWER_BOUNDS = {
+    "minLength": "minimum length",
+    "minItems": "minimum item count",
+    "minProperties": "minimum property count",
+    "minimum": "minimum",
+}
+
+
+COUNT_FLOORS = ("minLength", "minItems", "minProperties")
+MAX_DEPTH = 64  # fields within fields; the real spec goes 4 deep
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    return node if isinstance(node, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def _types(schema: dict[str, Any]) -> frozenset[str]:
+    """The JSON types a schema admits (no `type` admits all, but `properties` or `items` alone
+    mean an object or an array as every generator reads them; nullable adds null)."""
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        found = {declared}
+    elif isinstance(declared, list) and declared:
+        found = {str(t) for t in declared}
+    elif "properties" in schema:
+        found = {"object"}
+    elif "items" in schema:
+        found = {"array"}
+    else:
+        return ALL_TYPES
+    if schema.get("nullable") is True:
+        found.add("null")
+    if "number" in found:
+        found.add("integer")
+    return frozenset(found)
+
+
+def _type_name(schema: dict[str, Any]) -> str:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        name = "|".join(str(t) for t in declared)
+    elif isinstance(declared, str):
+        name = declared
+    elif any(k in schema for k in ("anyOf", "oneOf")):
+        name = "anyOf" if "anyOf" in schema else "oneOf"
+    else:
+        name = "any"
+    if isinstance(schema.get("format"), str):
+        name += f"({schema['format']})"
+    if schema.get("nullable") is True:
+        name += ", nullable"
+    return show(name)
+
+
+def _enum(schema: dict[str, Any]) -> list[Any] | None:
+    if isinstance(schema.get("enum"), list):
+        return list(schema["enum"])
+    if "const" in schema:
+        return [schema["const"]]
+    return None
+
+
+def _key(value: Any) -> str:
+    return repr(value)
+
+
+def _merge(into: dict[str, Any], member: dict[str, Any]) -> None:
+    """allOf: both must hold. Properties merge (same name: both schemas), required unites,
+    bounds take the stricter, enums intersect; other keywords: the first one stays."""
+    for name, prop in _mapping(member.get("properties")).items():
+        props = into.setdefault("properties", {})
+        props[name] = {"allOf": [props[name], prop]} if name in props else prop
+    if isinstance(member.get("required"), list):
+        existing: list[Any] = into["required"] if isinstance(into.get("required"), list) else []
+        into["required"] = [*existing, *(n for n in member["required"] if n not in existing)]
+    for key in UPPER_BOUNDS:
+        if _number(member.get(key)) is not None:
+            current = _number(into.get(key))
+            into[key] = member[key] if current is None else min(current, member[key])
+    for key in LOWER_BOUNDS:
+        if _number(member.get(key)) is not None:
+            current = _number(into.get(key))
+            into[key] = member[key] if current is None else max(current, member[key])
+    if isinstance(member.get("enum"), list) and isinstance(into.get("enum"), list):
+        keep = {_key(v) for v in member["enum"]}
+        into["enum"] = [v for v in into["enum"] if _key(v) in keep]
+    for key, value in member.items():
+        if key not in ("properties", "required", *UPPER_BOUNDS, *LOWER_BOUNDS):
+            into.setdefault(key, value)
+
+
+class _Side:
+    """Which way data flows: requests are read by the server, responses by our client."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.request = name == "request"
+
+    def narrower(self) -> Severity:
+        return Severity.BREAKING if self.request else Severity.COMPATIBLE
+
+    def wider(self) -> Severity:
+        return Severity.COMPATIBLE if self.request else Severity.TOLERATED
+
+    def different(self) -> Severity:
+        """Neither wider nor narrower (e.g. a changed pattern)."""
+        return Severity.BREAKING if self.request else Severity.TOLERATED
+
+    def hides(self, prop: dict[str, Any]) -> bool:
+        """readOnly fields are never sent; writeOnly ones never come back."""
+        return prop.get("readOnly" if self.request else "writeOnly") is True
+
+
+REQUEST, RESPONSE = _Side("request"), _Side("response")
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+@dataclass
+class _Operation:
+    label: str
+    method: str
+    path: str
+    op_id: str | None
+    item: dict[str, Any]
+    op: dict[str, Any]
+
+
+def _normal_path(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def _path_params(path: str) -> list[str]:
+    return re.findall(r"\{([^}]*)\}", path)
+
+
+@dataclass
+class Comparison:
+    old: Document
+    new: Document
+    changes: list[Change] = field(default_factory=list)
+    _operation: str = WHOLE_API
+    _side: str = "api"
+
+    # ---- recording
+
+    def _add(self, severity: Severity, kind: str, text: str) -> None:
+        # Values are shown through show() where they are formatted; this is the guarantee.
+        printable = one_line(text)
+        self.changes.append(Change(self._operation, self._side, severity, kind, printable))
+
+    # ---- whole document
+
+    def run(self) -> list[Change]:
+        check_openapi(self.old)
+        check_openapi(self.new)
+        self._servers()
+        old_ops, new_ops = self._operations(self.old), self._operations(self.new)
+        pairs: list[tuple[_Operation, _Operation]] = []
+        for key in [k for k in old_ops if k in new_ops]:
+            pairs.append((old_ops.pop(key), new_ops.pop(key)))
+        by_id = {o.op_id: k for k, o in new_ops.items() if o.op_id}
+        for key, old_op in list(old_ops.items()):
+            if old_op.op_id in by_id:
+                new_op = new_ops.pop(by_id.pop(old_op.op_id))
+                del old_ops[key]
+                pairs.append((old_op, new_op))
+        self._side = "operation"
+        for gone in old_ops.values():
+            self._operation = gone.label
+            self._add(Severity.BREAKING, "operation-removed", "operation removed")
+        for added in new_ops.values():
+            self._operation = added.label
+            self._add(Severity.COMPATIBLE, "operation-added", "new operation")
+        for old_op, new_op in pairs:
+            self._compare_operation(old_op, new_op)
+        return self.changes
+
+    def _servers(self) -> None:
+        def urls(doc: Document) -> list[str]:
+            servers = doc.get("servers")
+            if not isinstance(servers, list):
+                return []
+            found = [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
+            return [url.rstrip("/") or url for url in found]
+
+        old, new = urls(self.old), urls(self.new)
+        self._operation, self._side = WHOLE_API, "api"
+        gone = [u for u in old if u not in new]
+        added = [u for u in new if u not in old]
+        if len(gone) == 1 and len(added) == 1:
+            self._add(
+                Severity.BREAKING,
+                "server-changed",
+                f"base URL {show(gone[0])} -> {show(added[0])} (callers using the old one break)",
+            )
+            return
+        for url in gone:
+            self._add(Severity.BREAKING, "server-removed", f"base URL {show(url)} removed")
+        for url in added:
+            self._add(Severity.COMPATIBLE, "server-added", f"new base URL {show(url)}")
+
+    def _operations(self, doc: Document) -> dict[tuple[str, str], _Operation]:
+        found = {}
+        for path, method, op in operations(doc):
+            op_id = op.get("operationId")
+            op_id = str(op_id) if op_id is not None else None
+            label = f"{show(op_id) + ' ' if op_id else ''}({method.upper()} {show(path)})"
+            item = doc["paths"].get(path, {})
+            found[(method, _normal_path(path))] = _Operation(label, method, path, op_id, item, op)
+        return found
+
+    def _compare_operation(self, old: _Operation, new: _Operation) -> None:
+        self._operation, self._side = new.label, "operation"
+        if (old.method, _normal_path(old.path)) != (new.method, _normal_path(new.path)):
+            self._add(
+                Severity.BREAKING,
+                "operation-moved",
+                f"moved from {old.method.upper()} {show(old.path)}",
+            )
+        elif old.op_id != new.op_id:
+            self._add(
+                Severity.BREAKING,
+                "operation-id-changed",
+                f"operationId {show(old.op_id)} -> {show(new.op_id)} "
+                "(the generated function is renamed)",
+            )
+        if old.op.get("deprecated") is not True and new.op.get("deprecated") is True:
+            self._add(Severity.COMPATIBLE, "operation-deprecated", "now deprecated")
+        self._side = "request"
+        self._security(old, new)
+        self._parameters(old, new)
+        self._request_body(old, new)
+        self._side = "response"
+        self._responses(old, new)
+
+    # ---- security
+
+    def _security(self, old: _Operation, new: _Operation) -> None:
+        """A caller satisfies one alternative today; it breaks if no new one asks for less."""
+        counts = (len(self._requirements(self.old, old)), len(self._requirements(self.new, new)))
+        single = counts == (1, 1)
+        before = self._alternatives(self.old, old, keys_are_parameters=single)
+        after = self._alternatives(self.new, new, keys_are_parameters=single)
+        if before == after:
+            return
+        stranded = [a for a in before if not any(b <= a for b in after)]
+        text = f"security {self._show_alts(before)} -> {self._show_alts(after)}"
+        if stranded:
+            self._add(Severity.BREAKING, "security-changed", text)
+        else:
+            self._add(Severity.COMPATIBLE, "security-relaxed", text)
+
+    def _alternatives(
+        self, doc: Document, op: _Operation, *, keys_are_parameters: bool
+    ) -> list[frozenset[str]]:
+        """What a caller may send to be let in, one set per alternative.
+
+        When both revisions have one alternative, its API keys are parameters (compared
+        there) and are left out here. Otherwise each alternative counts the API keys the
+        operation's required parameters already make every caller send, so a key that moves
+        between a parameter and a scheme is still no change."""
+        requirements = self._requirements(doc, op)
+        if keys_are_parameters:
+            return [frozenset(d for d in requirements[0] if not d.startswith("apiKey "))]
+        sent = set()
+        for source in (op.item.get("parameters"), op.op.get("parameters")):
+            for raw in source if isinstance(source, list) else []:
+                param = _mapping(resolve(doc, raw))
+                if param.get("required") is True and param.get("in") != "path":
+                    sent.add(f"apiKey {param.get('in')}:{param.get('name')}")
+        return sorted({r | sent for r in requirements}, key=sorted)
+
+    def _requirements(self, doc: Document, op: _Operation) -> list[frozenset[str]]:
+        declared = op.op.get("security", doc.get("security"))
+        if not isinstance(declared, list) or not declared:
+            return [frozenset()]
+        schemes = _mapping(_mapping(doc.get("components")).get("securitySchemes"))
+        found = []
+        for requirement in declared:
+            described = set()
+            for name, scopes in _mapping(requirement).items():
+                scheme = _mapping(resolve(doc, schemes.get(name, {})))
+                kind = str(scheme.get("type", "?"))
+                if kind == "apiKey":
+                    described.add(f"apiKey {scheme.get('in')}:{scheme.get('name')}")
+                elif kind == "http":
+                    described.add(f"http {str(scheme.get('scheme', '')).lower()}")
+                else:
+                    listed = scopes if isinstance(scopes, list) else []
+                    described.add(f"{kind} {name} {sorted(map(str, listed))}")
+            found.append(frozenset(described))
+        return found
+
+    @staticmethod
+    def _show_alts(alternatives: list[frozenset[str]]) -> str:
+        shown = [" + ".join(sorted(a)) or "none" for a in alternatives]
+        return show(" or ".join(shown))
+
+    # ---- parameters
+
+    def _params(self, doc: Document, op: _Operation) -> dict[tuple[str, str], dict[str, Any]]:
+        """Path-level parameters overridden by operation-level ones, keyed so that a renamed
+        path parameter keeps its key (its position), and header names ignore case. An apiKey
+        security scheme is a required parameter too: moving the key between the two is no
+        change for a caller."""
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for source in (op.item.get("parameters"), op.op.get("parameters")):
+            for raw in source if isinstance(source, list) else []:
+                param = _mapping(resolve(doc, raw))
+                where, name = str(param.get("in", "?")), str(param.get("name", "?"))
+                merged[(where, name.lower() if where == "header" else name)] = param
+        requirements = self._requirements(doc, op)
+        if len(requirements) == 1:
+            for described in requirements[0]:
+                if described.startswith("apiKey "):
+                    where, _, name = described[len("apiKey ") :].partition(":")
+                    key = (where, name.lower() if where == "header" else name)
+                    merged.setdefault(
+                        key,
+                        {
+                            "in": where,
+                            "name": name,
+                            "required": True,
+                            "schema": {"type": "string"},
+                            CREDENTIAL: True,
+                        },
+                    )
+        positions = {name: i for i, name in enumerate(_path_params(op.path))}
+        keyed = {}
+        for (where, name), param in merged.items():
+            if where == "path" and name in positions:
+                keyed[("path", f"#{positions[name]}")] = param
+            else:
+                keyed[(where, name)] = param
+        return keyed
+
+    def _parameters(self, old: _Operation, new: _Operation) -> None:
+        before, after = self._params(self.old, old), self._params(self.new, new)
+        for key in [k for k in after if k not in before]:
+            param = after[key]
+            place = f"{show(key[0])} parameter {show(param.get('name'))}"
+            if param.get("required") is True:
+                self._add(Severity.BREAKING, "parameter-added-required", f"new required {place}")
+            else:
+                self._add(Severity.COMPATIBLE, "parameter-added", f"new optional {place}")
+        for key in [k for k in before if k not in after]:
+            place = f"{show(key[0])} parameter {show(before[key].get('name'))}"
+            if before[key].get(CREDENTIAL):
+                text = f"{place} (an API key) no longer required"
+                self._add(Severity.COMPATIBLE, "credential-removed", text)
+            else:
+                self._add(Severity.BREAKING, "parameter-removed", f"{place} removed")
+        for key in [k for k in before if k in after]:
+            was, now = before[key], after[key]
+            place = f"{show(key[0])} parameter {show(now.get('name'))}"
+            if key[0] == "path" and was.get("name") != now.get("name"):
+                self._add(
+                    Severity.BREAKING,
+                    "path-parameter-renamed",
+                    f"path parameter {show(was.get('name'))} renamed to {show(now.get('name'))}"
+                    " (the generated function's argument is renamed)",
+                )
+            if now.get("required") is True and was.get("required") is not True:
+                self._add(Severity.BREAKING, "parameter-now-required", f"{place}: now required")
+            elif was.get("required") is True and now.get("required") is not True:
+                self._add(Severity.COMPATIBLE, "parameter-now-optional", f"{place}: now optional")
+            self._schema(self._param_schema(was), self._param_schema(now), place, "", REQUEST, ())
+
+    @staticmethod
+    def _param_schema(param: dict[str, Any]) -> Any:
+        if "schema" in param:
+            return param["schema"]
+        for media in _mapping(param.get("content")).values():
+            return _mapping(media).get("schema", {})
+        return {}
+
+    # ---- bodies
+
+    def _request_body(self, old: _Operation, new: _Operation) -> None:
+        was = _mapping(resolve(self.old, old.op.get("requestBody")))
+        now = _mapping(resolve(self.new, new.op.get("requestBody")))
+        if not was and not now:
+            return
+        if not was:
+            if now.get("required") is True:
+                self._add(Severity.BREAKING, "body-added-required", "new required body")
+            else:
+                self._add(Severity.COMPATIBLE, "body-added", "new optional body")
+            return
+        if not now:
+            self._add(Severity.BREAKING, "body-removed", "body removed")
+            return
+        if now.get("required") is True and was.get("required") is not True:
+            self._add(Severity.BREAKING, "body-now-required", "body: now required")
+        elif was.get("required") is True and now.get("required") is not True:
+            self._add(Severity.COMPATIBLE, "body-now-optional", "body: now optional")
+        self._content(was, now, "body", REQUEST)
+
+    def _content(self, was: dict[str, Any], now: dict[str, Any], place: str, side: _Side) -> None:
+        before, after = _mapping(was.get("content")), _mapping(now.get("content"))
+        gone = [m for m in before if m not in after]
+        added = [m for m in after if m not in before]
+        for media in gone:
+            self._add(
+                Severity.BREAKING,
+                "content-type-removed",
+                f"{place}: {show(media)} no longer" + (" accepted" if side.request else " sent"),
+            )
+        for media in added:
+            self._add(
+                side.wider(),
+                "content-type-added",
+                f"{place}: {show(media)} now" + (" accepted" if side.request else " possible"),
+            )
+        common = [m for m in before if m in after]
+        for media in common:
+            label = place if len(common) == 1 else f"{place} ({show(media)})"
+            self._schema(
+                _mapping(before[media]).get("schema", {}),
+                _mapping(after[media]).get("schema", {}),
+                label,
+                "",
+                side,
+                (),
+            )
+
+    def _responses(self, old: _Operation, new: _Operation) -> None:
+        before = {str(k): v for k, v in _mapping(old.op.get("responses")).items()}
+        after = {str(k): v for k, v in _mapping(new.op.get("responses")).items()}
+        for status in [s for s in before if s not in after]:
+            self._add(Severity.BREAKING, "status-removed", f"status {show(status)} removed")
+        for status in [s for s in after if s not in before]:
+            self._add(Severity.TOLERATED, "status-added", f"new status {show(status)}")
+        for status in [s for s in before if s in after]:
+            was = _mapping(resolve(self.old, before[status]))
+            now = _mapping(resolve(self.new, after[status]))
+            self._headers(was, now, show(status))
+            self._content(was, now, f"{show(status)} body", RESPONSE)
+
+    def _headers(self, was: dict[str, Any], now: dict[str, Any], status: str) -> None:
+        def headers(doc: Document, response: dict[str, Any]) -> dict[str, Any]:
+            found = _mapping(response.get("headers")).items()
+            return {str(k).lower(): _mapping(resolve(doc, v)) for k, v in found}
+
+        before, after = headers(self.old, was), headers(self.new, now)
+        for name in [n for n in before if n not in after]:
+            self._add(
+                Severity.BREAKING,
+                "response-header-removed",
+                f"{status} header {show(name)} removed",
+            )
+        for name in [n for n in after if n not in before]:
+            self._add(
+                Severity.TOLERATED, "response-header-added", f"{status} new header {show(name)}"
+            )
+        for name in [n for n in before if n in after]:
+            self._schema(
+                self._param_schema(before[name]),
+                self._param_schema(after[name]),
+                f"{status} header {show(name)}",
+                "",
+                RESPONSE,
+                (),
+            )
+
+    # ---- schemas
+
+    def _flatten(self, doc: Document, node: Any, depth: int = 0) -> tuple[dict[str, Any], str]:
+        """Resolve refs and merge allOf members (a lone anyOf/oneOf member is the same thing);
+        return the schema and the $refs it was reached through (its own, its members')."""
+        ref = str(node.get("$ref") or "") if isinstance(node, dict) else ""
+        schema = resolve(doc, node)
+        if not isinstance(schema, dict):
+            return {}, ref
+        members = list(schema["allOf"]) if isinstance(schema.get("allOf"), list) else []
+        absorbed = {"allOf"}
+        for key in ("anyOf", "oneOf"):
+            if isinstance(schema.get(key), list) and len(schema[key]) == 1:
+                members.append(schema[key][0])
+                absorbed.add(key)
+        if not members:
+            return schema, ref
+        if depth > 32:
+            raise SpecError("allOf nested too deeply (circular $ref?)")
+        merged = {k: v for k, v in schema.items() if k not in absorbed}
+        merged = {**merged, "properties": dict(_mapping(merged.get("properties")))}
+        refs = [ref] if ref else []
+        for member in members:
+            flat, member_refs = self._flatten(doc, member, depth + 1)
+            _merge(merged, flat)
+            refs += [member_refs] if member_refs else []
+        if not merged["properties"]:
+            del merged["properties"]
+        return merged, "|".join(refs)
+
+    def _schema(
+        self,
+        old_node: Any,
+        new_node: Any,
+        place: str,
+        path: str,
+        side: _Side,
+        seen: tuple[tuple[str, str], ...],
+    ) -> None:
+        old, old_ref = self._flatten(self.old, old_node)
+        new, new_ref = self._flatten(self.new, new_node)
+        if old_ref or new_ref:
+            if (old_ref, new_ref) in seen:
+                return  # a circular schema: this pair is being compared further up
+            seen = (*seen, (old_ref, new_ref))
+        if len(seen) > MAX_DEPTH or path.count(".") + path.count("[]") > MAX_DEPTH:
+            return  # deeper than any real body; circular through shapes no $ref names
+        at = f"{place} field {path}" if path else place
+
+        old_variants, new_variants = _variants(old), _variants(new)
+        if len(old_variants) > 1 or len(new_variants) > 1:
+            self._alternatives_of(old_variants, new_variants, place, path, side, seen)
+            return
+        self._single(old, new, at, place, path, side, seen)
+
+    def _alternatives_of(
+        self,
+        old: list[dict[str, Any]],
+        new: list[dict[str, Any]],
+        place: str,
+        path: str,
+        side: _Side,
+        seen: tuple[tuple[str, str], ...],
+    ) -> None:
+        at = f"{place} field {path}" if path else place
+        pairs, gone, added = _match_variants(old, new)
+        for variant in gone:
+            self._add(
+                side.narrower(),
+                "alternative-removed",
+                f"{at}: alternative {_variant_name(variant)} no longer "
+                + ("accepted" if side.request else "sent"),
+            )
+        for variant in added:
+            self._add(
+                side.wider(),
+                "alternative-added",
+                f"{at}: new alternative {_variant_name(variant)}",
+            )
+        for was, now in pairs:
+            named = now if len(new) > 1 else was
+            label = f"{place} (alternative {_variant_name(named)})" if len(pairs) > 1 else place
+            self._schema(was, now, label, path, side, seen)
+
+    def _single(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        at: str,
+        place: str,
+        path: str,
+        side: _Side,
+        seen: tuple[tuple[str, str], ...],
+    ) -> None:
+        if not self._type(old, new, at, side):
+            return  # a changed type says it all; what is inside no longer compares
+        self._format(old, new, at, side)
+        self._enum(old, new, at, side)
+        self._bounds(old, new, at, side)
+        if old.get("deprecated") is not True and new.get("deprecated") is True:
+            self._add(Severity.COMPATIBLE, "deprecated", f"{at}: now deprecated")
+        if side.request and "default" in old and old.get("default") != new.get("default"):
+            self._add(
+                Severity.COMPATIBLE,
+                "default-changed",
+                f"{at}: default {show(old.get('default'))} -> {show(new.get('default', '(none)'))}",
+            )
+        self._properties(old, new, place, path, side, seen)
+        if "items" in old or "items" in new:
+            self._schema(old.get("items", {}), new.get("items", {}), place, f"{path}[]", side, seen)
+        self._additional(old, new, at, side)
+
+    def _type(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> bool:
+        before, after = _types(old), _types(new)
+        if before == after:
+            return True
+        text = f"{at}: type {_type_name(old)} -> {_type_name(new)}"
+        if side.request and before <= after:
+            self._add(Severity.COMPATIBLE, "type-widened", text)
+            return True
+        if not side.request and after <= before:
+            self._add(Severity.COMPATIBLE, "type-narrowed", text)
+            return True
+        self._add(Severity.BREAKING, "type-changed", text)
+        return False
+
+    def _format(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
+        before, after = old.get("format"), new.get("format")
+        if before == after:
+            return
+        text = f"{at}: format {show(before or '(none)')} -> {show(after or '(none)')}"
+        if side.request and after is None:
+            self._add(Severity.COMPATIBLE, "format-removed", text)
+        else:
+            # In a response the generated model's Python type follows the format.
+            self._add(Severity.BREAKING, "format-changed", text)
+
+    def _enum(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
+        before, after = _enum(old), _enum(new)
+        if before is None and after is None:
+            return
+        if before is None:
+            self._add(side.narrower(), "enum-added", f"{at}: now limited to {show(after)}")
+            return
+        if after is None:
+            self._add(side.wider(), "enum-removed", f"{at}: no longer limited to {show(before)}")
+            return
+        keys_after = {_key(v) for v in after}
+        keys_before = {_key(v) for v in before}
+        lost = [v for v in before if _key(v) not in keys_after]
+        gained = [v for v in after if _key(v) not in keys_before]
+        if lost:
+            self._add(side.narrower(), "enum-value-removed", f"{at}: enum lost {show(lost)}")
+        if gained:
+            self._add(side.wider(), "enum-value-added", f"{at}: enum gained {show(gained)}")
+
+    def _bounds(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
+        for key, name in UPPER_BOUNDS.items():
+            self._bound(old, new, key, name, at, side, lower=False)
+        for key, name in LOWER_BOUNDS.items():
+            self._bound(old, new, key, name, at, side, lower=True)
+        for key, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
+            was, now = old.get(key), new.get(key)
+            if isinstance(was, bool) or isinstance(now, bool) or (was is None and now is None):
+                if bool(was) != bool(now):
+                    effect = side.narrower() if now else side.wider()
+                    text = f"{at}: {bound} {'now' if now else 'no longer'} exclusive"
+                    self._add(effect, f"{key}-changed", text)
+            else:
+                self._bound(
+                    old, new, key, f"exclusive {bound}", at, side, lower=key.endswith("Minimum")
+                )
+        self._pattern(old, new, at, side)
+        was_step, now_step = _number(old.get("multipleOf")), _number(new.get("multipleOf"))
+        if was_step != now_step:
+            text = f"{at}: multipleOf {show(was_step)} -> {show(now_step)}"
+            if now_step is None or (was_step is not None and now_step and was_step % now_step == 0):
+                self._add(side.wider(), "multiple-of-widened", text)
+            elif was_step is None or (was_step and now_step % was_step == 0):
+                self._add(side.narrower(), "multiple-of-narrowed", text)
+            else:
+                self._add(side.different(), "multiple-of-changed", text)
+        if bool(old.get("uniqueItems")) != bool(new.get("uniqueItems")):
+            now = bool(new.get("uniqueItems"))
+            self._add(
+                side.narrower() if now else side.wider(),
+                "unique-items-changed",
+                f"{at}: items {'now' if now else 'no longer'} unique",
+            )
+        self._boolean_required(old, new, at)
+
+    def _boolean_required(self, old: dict[str, Any], new: dict[str, Any], at: str) -> None:
+        """`required: true/false` on a field is JSON Schema draft 3, which OpenAPI 3 ignores."""
+        was, now = old.get("required"), new.get("required")
+        if was == now or not (isinstance(was, bool) or isinstance(now, bool)):
+            return
+
+        def said(value: Any) -> str:
+            return "(absent)" if value is None else f"`required: {show(value)}`"
+
+        self._add(
+            Severity.NOTE,
+            "boolean-required-changed",
+            f"{at}: {said(was)} -> {said(now)} on the field itself (ignored: OpenAPI 3 "
+            "reads only the parent's list of required names)",
+        )
+
+    def _bound(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        key: str,
+        name: str,
+        at: str,
+        side: _Side,
+        *,
+        lower: bool,
+    ) -> None:
+        was, now = _number(old.get(key)), _number(new.get(key))
+        if key in COUNT_FLOORS:  # a count of at least 0 is no bound at all
+            was, now = (None if v is not None and v <= 0 else v for v in (was, now))
+        if was == now:
+            return
+        text = f"{at}: {name} {show(was) if was is not None else '(none)'} -> " + (
+            show(now) if now is not None else "(none)"
+        )
+        if now is None:
+            narrower = False
+        elif was is None:
+            narrower = True
+        else:
+            narrower = now > was if lower else now < was
+        self._add(
+            side.narrower() if narrower else side.wider(),
+            f"{key}-{'narrowed' if narrower else 'widened'}",
+            text,
+        )
+
+    def _pattern(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
+        was, now = old.get("pattern"), new.get("pattern")
+        if was == now:
+            return
+        text = f"{at}: pattern {show(was or '(none)')} -> {show(now or '(none)')}"
+        if now is None:
+            self._add(side.wider(), "pattern-removed", text)
+        elif was is None:
+            self._add(side.narrower(), "pattern-added", text)
+        else:
+            self._add(side.different(), "pattern-changed", text)
+
+    def _additional(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
+        was, now = old.get("additionalProperties", True), new.get("additionalProperties", True)
+        if (was is False) == (now is False):
+            return
+        if now is False:
+            self._add(
+                side.narrower(),
+                "additional-properties-closed",
+                f"{at}: no longer takes other fields",
+            )
+        else:
+            self._add(side.wider(), "additional-properties-opened", f"{at}: now takes other fields")
+
+    def _properties(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        place: str,
+        path: str,
+        side: _Side,
+        seen: tuple[tuple[str, str], ...],
+    ) -> None:
+        before = self._visible(self.old, old, side)
+        after = self._visible(self.new, new, side)
+        if not before and not after:
+            return
+        required_before = _required(old)
+        required_after = _required(new)
+
+        def dotted(name: str) -> str:
+            return f"{path}.{show(name)}" if path else show(name)
+
+        gone = [n for n in before if n not in after]
+        added = [n for n in after if n not in before]
+        renamed = self._renames(gone, added, before, after)
+        for was_name, now_name in renamed.items():
+            self._add(
+                Severity.BREAKING,
+                "property-renamed",
+                f"{place}: field {dotted(was_name)} removed, {dotted(now_name)} added with the "
+                "same schema (renamed)",
+            )
+        for name in [n for n in gone if n not in renamed]:
+            self._add(
+                Severity.BREAKING, "property-removed", f"{place}: field {dotted(name)} removed"
+            )
+        for name in [n for n in added if n not in renamed.values()]:
+            kind = self._describe(after[name])
+            if side.request:
+                if name in required_after:
+                    self._add(
+                        Severity.BREAKING,
+                        "property-added-required",
+                        f"{place}: new required field {dotted(name)} ({kind})",
+                    )
+                else:
+                    self._add(
+                        Severity.COMPATIBLE,
+                        "property-added",
+                        f"{place}: new optional field {dotted(name)} ({kind})",
+                    )
+            else:
+                self._add(
+                    Severity.TOLERATED,
+                    "property-added",
+                    f"{place}: new field {dotted(name)} ({kind})",
+                )
+        for name in [n for n in before if n in after]:
+            at = f"{place} field {dotted(name)}"
+            was_required, now_required = name in required_before, name in required_after
+            if side.request and now_required and not was_required:
+                self._add(Severity.BREAKING, "property-now-required", f"{at}: now required")
+            elif side.request and was_required and not now_required:
+                self._add(Severity.COMPATIBLE, "property-now-optional", f"{at}: now optional")
+            elif not side.request and was_required and not now_required:
+                self._add(
+                    Severity.BREAKING, "property-now-optional", f"{at}: no longer always present"
+                )
+            elif not side.request and now_required and not was_required:
+                self._add(Severity.COMPATIBLE, "property-now-required", f"{at}: now always present")
+            self._schema(before[name], after[name], place, dotted(name), side, seen)
+
+    def _describe(self, node: Any) -> str:
+        """A new field's type for its one line: `string`, `array of object`."""
+        schema = self._flatten(self.new, node)[0]
+        name = _type_name(schema)
+        if name == "array" and "items" in schema:
+            name += " of " + _type_name(self._flatten(self.new, schema["items"])[0])
+        return name
+
+    def _visible(self, doc: Document, schema: dict[str, Any], side: _Side) -> dict[str, Any]:
+        props = _mapping(schema.get("properties"))
+        return {
+            str(name): prop
+            for name, prop in props.items()
+            if not side.hides(self._flatten(doc, prop)[0])
+        }
+
+    def _renames(
+        self, gone: list[str], added: list[str], before: dict[str, Any], after: dict[str, Any]
+    ) -> dict[str, str]:
+        """A field that went and one that came with the same schema, when that pairing is
+        unambiguous, are reported as one rename."""
+        signature_old = {n: _signature(self._flatten(self.old, before[n])[0]) for n in gone}
+        signature_new = {n: _signature(self._flatten(self.new, after[n])[0]) for n in added}
+        pairs = {}
+        for name, sig in signature_old.items():
+            same_old = [n for n, s in signature_old.items() if s == sig]
+            same_new = [n for n, s in signature_new.items() if s == sig]
+            if len(same_old) == 1 and len(same_new) == 1:
+                pairs[name] = same_new[0]
+        return pairs
+
+
+def _required(schema: dict[str, Any]) -> set[str]:
+    names = schema.get("required")
+    return {str(n) for n in names} if isinstance(names, list) else set()
+
+
+DOCUMENTATION = {"description", "example", "examples", "title", "summary", "externalDocs", "xml"}
+
+
+def _signature(schema: Any) -> str:
+    """A schema without its documentation, for comparing shapes."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: strip(v)
+                for k, v in sorted(node.items(), key=lambda i: str(i[0]))
+                if k not in DOCUMENTATION
+            }
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return repr(strip(schema))
+
+
+def _variants(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    for key in ("anyOf", "oneOf"):
+        members = schema.get(key)
+        if isinstance(members, list) and members:
+            return [m if isinstance(m, dict) else {} for m in members]
+    return [schema]
+
+
+def _variant_name(variant: dict[str, Any]) -> str:
+    if isinstance(variant.get("title"), str):
+        return show(variant["title"])
+    if "$ref" in variant:
+        return show(str(variant["$ref"]).rsplit("/", 1)[-1])
+    return show(_type_name(variant))
+
+
+def _match_variants(
+    old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Pair alternatives: same title or $ref first, then by position if counts agree, then by
+    identical shape; the rest were removed or added."""
+    left, right = list(old), list(new)
+    pairs = []
+
+    def name(v: dict[str, Any]) -> Any:
+        return v.get("title") or v.get("$ref")
+
+    for was in list(left):
+        match = [now for now in right if name(was) and name(now) == name(was)]
+        if len(match) == 1:
+            pairs.append((was, match[0]))
+            left.remove(was)
+            right.remove(match[0])
+    for was in list(left):
+        match = [now for now in right if _signature(now) == _signature(was)]
+        if match:
+            pairs.append((was, match[0]))
+            left.remove(was)
+            right.remove(match[0])
+    if len(left) == len(right):
+        pairs.extend(zip(left, right, strict=True))
+        left, right = [], []
+    elif len(right) == 1 and len(new) == 1:
+        # Alternatives merged into one schema: each old one is compared with it.
+        pairs.extend((was, right[0]) for was in left)
+        left, right = [], []
+    elif len(left) == 1 and len(old) == 1:
+        pairs.extend((left[0], now) for now in right)
+        left, right = [], []
+    return pairs, left, right
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def diff(old: Document, new: Document) -> list[Change]:
+    """Every change of the API surface from `old` to `new` (notes included)."""
+    return Comparison(old, new).run()
+
+
+def is_breaking(changes: Iterable[Change]) -> bool:
+    return any(c.breaking for c in changes)
+
+
+def render(changes: list[Change], *, identical: bool = False) -> str:
+    """Grouped by operation (breaking ones first), then request side and response side."""
+    real = [c for c in changes if c.severity is not Severity.NOTE]
+    if not real:
+        head = [
+            "No API change"
+            + (
+                "."
+                if identical
+                else " (what differs is documentation: descriptions, examples, summaries, "
+                "unused components, keywords OpenAPI 3 ignores)."
+            )
+        ]
+    else:
+        counts = {s: sum(c.severity is s for c in real) for s in Severity if s is not Severity.NOTE}
+        parts = [f"{n} {TAGS[s]}" for s, n in counts.items() if n]
+        head = [f"{len(real)} API change(s): " + ", ".join(parts) + "."]
+    groups: dict[str, list[Change]] = {}
+    for change in changes:
+        groups.setdefault(change.operation, []).append(change)
+
+    def urgency(name: str) -> tuple[int, int]:
+        return (min(c.severity for c in groups[name]), 0 if name == WHOLE_API else 1)
+
+    lines = head
+    for name in sorted(groups, key=urgency):
+        lines.append("")
+        lines.append(name)
+        for side in SIDES:
+            members = sorted((c for c in groups[name] if c.side == side), key=lambda c: c.severity)
+            lines += [f"  {c.line()}" for c in members if c.severity is not Severity.NOTE]
+            lines += [f"  {line}" for line in _notes(members)]
+    return "\n".join(lines)
+
+
+def _notes(changes: list[Change]) -> list[str]:
+    """Notes that say the same thing about several places, as one line naming them all."""
+    places: dict[tuple[str, str], list[str]] = {}
+    for change in changes:
+        if change.severity is Severity.NOTE:
+            where, _, what = change.text.partition(": ")
+            places.setdefault((change.side, what), []).append(where)
+    side_word = {"request": "request ", "response": "response "}
+    return [
+        f"{TAGS[Severity.NOTE]}: {side_word.get(side, '')}{', '.join(wheres)}: {what}"
+        for (side, what), wheres in places.items()
+    ]
+
+
+def compare_files(old_path: Path, new_path: Path) -> tuple[list[Change], str]:
+    (old_doc, old_text), (new_doc, new_text) = load_with_text(old_path), load_with_text(new_path)
+    changes = diff(old_doc, new_doc)
+    return changes, render(changes, identical=old_text == new_text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spec-diff",
+        description="Print every API change from OLD to NEW; exit 1 if any breaks callers.",
+    )
+    parser.add_argument("old", type=Path, metavar="OLD.yaml")
+    parser.add_argument("new", type=Path, metavar="NEW.yaml")
+    args = parser.parse_args(argv)
+    try:
+        changes, text = compare_files(args.old, args.new)
+    except SpecError as exc:
+        print(f"spec-diff: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("spec-diff: a document is nested too deeply to compare", file=sys.stderr)
+        return 2
+    print(text)
+    return 1 if is_breaking(changes) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""Which commands `pingback` has, what `--debug` shows, and what a missing extra says."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pingback_ext import extras
+from pingback_ext.cli import COMMANDS
+from pingback_ext.cli.app import app
+from tests.cli.conftest import KEY, PINGBACK
+
+EXPECTED = {
+    "subscriber": ["get", "create", "update", "upsert", "unsubscribe"],
+    "segment": ["add", "remove"],
+    "import": [],
+    "mock": [],
+    "contract": [],
+}
+
+
+def test_the_command_table_is_exactly_the_expected_commands() -> None:
+    assert [command.name for command in COMMANDS] == list(EXPECTED)
+
+
+@pytest.mark.parametrize(("name", "subcommands"), EXPECTED.items())
+def test_every_command_is_there_with_its_help(name: str, subcommands: list[str]) -> None:
+    listed = CliRunner().invoke(app, ["--help"])
+    assert listed.exit_code == 0 and f" {name} " in listed.stdout
+    shown = CliRunner().invoke(app, [name, "--help"])
+    assert shown.exit_code == 0, shown.stdout + shown.stderr
+    assert f"Usage: pingback {name}" in shown.stdout
+    assert "Needs the" not in listed.stdout  # a real command, not a stand-in for a missing extra
+    for sub in subcommands:
+        assert f" {sub} " in shown.stdout
+        assert CliRunner().invoke(app, [name, sub, "--help"]).exit_code == 0
+
+
+def test_version_loads_no_command_module() -> None:
+    probe = textwrap.dedent(
+        """
+        import sys
+        from pingback_ext.cli.app import app
+        try:
+            app(["--version"])
+        except SystemExit:
+            pass
+        modules = [c.module for c in __import__("pingback_ext.cli").cli.COMMANDS]
+        print(sorted(m for m in modules if m in sys.modules))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+    assert done.stdout.startswith("pingback ")
+
+
+def test_debug_shows_the_traceback_and_without_it_one_line(cli_process: Any) -> None:
+    plain = cli_process("subscriber", "get", "nobody@example.com")
+    assert plain.exit_code == 1 and "Traceback" not in plain.stderr
+    assert plain.stderr.count("\n") == 1 and "SUBSCRIBER_NOT_FOUND" in plain.stderr
+    debug = cli_process("--debug", "subscriber", "get", "nobody@example.com")
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "SubscriberNotFound" in debug.stderr
+    assert KEY not in debug.stdout + debug.stderr
+
+
+def test_a_command_whose_extra_is_missing_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(extras.EXTRAS, "mock", ("uvicorn", "pingback_no_such_module"))
+    done = CliRunner().invoke(app, ["mock", "--port", "0"])
+    assert done.exit_code == 1
+    assert done.stderr.strip() == (
+        "pingback mock: needs the mock extra (pingback_no_such_module not installed): "
+        "pip install 'pingback-toolkit[mock]'"
+    )
+    assert "Needs the mock" in CliRunner().invoke(app, ["--help"]).stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "extra"),
+    [
+        (["mock", "--port", "0"], "mock"),
+        (["contract"], "contract"),
+        (["--json", "subscriber"], "cli"),
+    ],
+)
+def test_without_the_cli_extra_the_entry_point_names_the_extra(argv: list[str], extra: str) -> None:
+    probe = (
+        "import sys; sys.modules['typer'] = None; sys.argv = ['pingback', *sys.argv[1:]];"
+        " from pingback_ext.cli import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        f"pingback: the command line needs the {extra} extra: "
+        f"pip install 'pingback-toolkit[{extra}]'\n"
+    )
+
+
+def test_the_console_script_runs() -> None:
+    done = subprocess.run([PINGBACK, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("pingback ")

@@ -1,0 +1,91 @@
+"""The kit itself: each server answers as scripted, records what reaches it, and stops."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpx
+import pytest
+from hypothesis import given, settings
+
+from tests.hostile.fixtures import RedirectPair, ServerFactory
+from tests.hostile.servers import Drip, Hang, HostileServer, Reply, Reset, subscriber_reply
+from tests.hostile.text import LINE_SEPARATORS, api_keys, leaks, nasty_text
+
+
+def test_scripted_replies_in_order_and_the_last_repeats(hostile_server: ServerFactory) -> None:
+    server = hostile_server(Reply.rate_limited("999999"), subscriber_reply())
+    with httpx.Client() as http:
+        first = http.get(server.url("/v1/subscriber/a"), headers={"x-probe": "1"})
+        second = http.get(server.url("/v1/subscriber/b"))
+        third = http.get(server.url("/v1/subscriber/c"))
+    assert (first.status_code, first.headers["retry-after"]) == (429, "999999")
+    assert second.json()["data"]["email"] == third.json()["data"]["email"] == "ana@example.com"
+    assert [r.path for r in server.requests] == ["/v1/subscriber/a", "/v1/subscriber/b",
+                                                 "/v1/subscriber/c"]  # fmt: skip
+    assert server.requests[0].headers["x-probe"] == "1"
+
+
+def test_redirect_target_records_what_followed(redirect_pair: RedirectPair) -> None:
+    with httpx.Client(follow_redirects=True) as http:
+        response = http.get(redirect_pair.origin.url("/v1/x"), headers={"x-api-key": "k"})
+    assert response.status_code == 200
+    assert redirect_pair.target.requests[0].headers["x-api-key"] == "k"
+
+
+def test_html_error_page(hostile_server: ServerFactory) -> None:
+    server = hostile_server(Reply.html(502))
+    response = httpx.get(server.url())
+    assert response.status_code == 502 and "<h1>502" in response.text
+
+
+def test_drip_sends_one_byte_per_interval(hostile_server: ServerFactory) -> None:
+    server = hostile_server(Drip(Reply(200, [], b"abcd"), interval=0.1))
+    started = time.monotonic()
+    response = httpx.get(server.url(), timeout=1)
+    assert response.content == b"abcd"
+    assert time.monotonic() - started >= 0.35
+
+
+def test_reset_mid_body(hostile_server: ServerFactory) -> None:
+    server = hostile_server(Reset(subscriber_reply(), after=20))
+    with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+        httpx.get(server.url())
+
+
+def test_stop_ends_hanging_and_dripping_connections() -> None:
+    with HostileServer(Hang()) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        time.sleep(0.1)
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 1
+    sock.settimeout(2)
+    assert sock.recv(10) == b""
+    sock.close()
+
+
+def test_servers_bind_loopback_only(hostile_server: ServerFactory) -> None:
+    server = hostile_server(Reply(204))
+    assert server._listener.getsockname()[0] == "127.0.0.1"
+
+
+@settings(max_examples=50, deadline=None)
+@given(nasty_text(min_size=1))
+def test_nasty_text_is_text(value: str) -> None:
+    assert isinstance(value, str) and value
+
+
+@settings(max_examples=50, deadline=None)
+@given(api_keys())
+def test_leaks_finds_a_key_in_its_encodings(key: str) -> None:
+    assert leaks(key, f"x-api-key: {key!r}")
+    assert leaks(key, f"header {key}")
+    assert not leaks(key, "x-api-key: [redacted]")
+
+
+def test_line_separators_are_the_ones_splitlines_uses() -> None:
+    for sep in LINE_SEPARATORS:
+        assert len(f"a{sep}b".splitlines()) == 2
