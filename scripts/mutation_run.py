@@ -37,6 +37,10 @@ CORE = ("errors", "settings", "retries", "bodies", "paths", "ratelimit")
 PACKAGE = "pingback_ext"
 #: mutmut's exit-code verdicts that count as "a test saw the mutant".
 DETECTED = {"killed", "timeout", "caught by type check", "segfault"}
+#: pytest's exit code for an internal error (a plugin or conftest that cannot load, ...). mutmut
+#: counts it as a kill; here it is not one: a broken test run must not pass for a good score.
+PYTEST_INTERNAL_ERROR = 3
+INTERNAL = "pytest internal error"
 
 
 @dataclass
@@ -206,7 +210,7 @@ def collect(paths: Sequence[str]) -> tuple[list[ModuleResult], list[str]]:
             warnings.append(f"{path}: no mutants recorded (did mutmut run?)")
         result = ModuleResult(path)
         for name, code in sorted(data.exit_code_by_key.items(), key=lambda kv: _natural(kv[0])):
-            status = status_by_exit_code[code]
+            status = INTERNAL if code == PYTEST_INTERNAL_ERROR else status_by_exit_code[code]
             removed, added = changed_lines(get_diff_for_mutant(name, path=path))
             mutant = Mutant(name, status, removed, added)
             entry = matching_entry(path, mutant, entries)
@@ -221,6 +225,13 @@ def collect(paths: Sequence[str]) -> tuple[list[ModuleResult], list[str]]:
                     mutant.status, mutant.reason = "equivalent", entry["reason"]
             result.mutants.append(mutant)
         results.append(result)
+    broken = sum(m.status == INTERNAL for r in results for m in r.mutants)
+    if broken:
+        warnings.append(
+            f"{broken} mutant(s) ended in a {INTERNAL} (exit 3), counted as survived: when many "
+            "end so, the test run itself is broken (a plugin or import that fails); run one with "
+            "`.venv/bin/mutmut run NAME` to see why"
+        )
     for entry in entries:
         if module_path(entry["module"]) in paths and id(entry) not in used:
             warnings.append(
