@@ -1,21 +1,30 @@
 """Our own response checks, run with schemathesis's built-ins on every response the suite gets.
 
-What schemathesis cannot see from the spec alone (see shared field notes): `requestId` in
-every body, an `errorCode` that the spec documents for this operation and status, a
-non-empty error message, and the API key never echoed back.
+What schemathesis cannot see from the spec alone: the promises of upstream's prose pages and
+of the spec's descriptions, and the invariants every reader assumes (see the promise table in
+contract_tests/README.md). Each check is named after what it asserts; `--checks` and
+`--exclude-checks` select them by that name. Checks that compare an answer with the request
+(`echo` checks) only run on stateful targets: live developer-mode data is fake.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import Failure
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    positive_data_acceptance as schemathesis_positive_data_acceptance,
+)
 
-from contract_tests.server.spec_facts import SPEC_FACTS
+from pingback_ext.contract.redaction import Secret
+
+from .spec_facts import SPEC_FACTS
 
 Check = Callable[[CheckContext, Response, Case], bool | None]
 
@@ -30,6 +39,12 @@ class ContractCheckFailed(Failure):
     def __init__(self, *, check: str, operation: str, title: str, message: str) -> None:
         super().__init__(operation=operation, title=title, message=message)
         self.check = check
+
+    @property
+    def _unique_key(self) -> str:
+        # Schemathesis keeps one failure per (class, operation, key): with its default empty
+        # key, a missing requestId would hide a leaked key found in the same response.
+        return f"{self.check}|{self.title}"
 
     def __reduce__(self) -> Any:
         return (_rebuild, (self.check, self.operation, self.title, self.message))
@@ -107,15 +122,16 @@ def error_message_not_empty(ctx: CheckContext, response: Response, case: Case) -
     return None
 
 
-def key_never_echoed(api_key: str) -> Check:
-    """A check that the API key appears in no response body or header."""
+def key_never_echoed(secret: Secret) -> Check:
+    """A check that the API key appears in no response body or header, in any encoding."""
 
     def api_key_not_in_response(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-        needle = api_key.encode("utf-8")
         in_headers = any(
-            api_key in value for values in response.headers.values() for value in values
+            secret.found_in(f"{name}: {value}")
+            for name, values in response.headers.items()
+            for value in values
         )
-        if needle in response.content or in_headers:
+        if in_headers or secret.found_in(response.content):
             raise _fail(
                 "api_key_not_in_response",
                 case,
@@ -128,25 +144,253 @@ def key_never_echoed(api_key: str) -> Check:
     return api_key_not_in_response
 
 
+def no_redirect(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Pingback documents no 3xx: a redirect is a failure, and the suite never follows it
+    (following would send the API key wherever Location points)."""
+    if 300 <= response.status_code < 400:
+        location = (response.headers.get("location") or ["(no Location header)"])[0]
+        raise _fail(
+            "no_redirect",
+            case,
+            "Redirect (not followed)",
+            f"{response.status_code} redirect to {location}; Pingback documents no 3xx and the "
+            "suite never follows one (the API key would go along)",
+        )
+    return None
+
+
+def request_ids_unique() -> Check:
+    """`requestId` "identifies your request" (introduction, Support): no two responses of a
+    run share one."""
+    seen: dict[str, str] = {}
+
+    def request_id_unique(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        body = json_body(response)
+        request_id = body.get("requestId") if isinstance(body, dict) else None
+        if not isinstance(request_id, str) or not request_id:
+            return None
+        where = f"{case.operation.label} -> {response.status_code}"
+        earlier = seen.get(request_id)
+        seen[request_id] = where
+        if earlier is not None:
+            raise _fail(
+                "request_id_unique",
+                case,
+                "requestId reused",
+                f"requestId {request_id!r} was already returned for an earlier request "
+                f"({earlier}): it cannot identify this one",
+            )
+        return None
+
+    return request_id_unique
+
+
+#: errors.mdx: each errorCode with its status. The spec adds SUBSCRIBER_NOT_ENABLED (400) and
+#: SUBSCRIBER_EMAIL_IS_NECESSARY (422); FORBIDDEN (403) is the refusal the auth checks expect.
+ERROR_CODE_STATUS = {
+    "MISSING_BODY": 400,
+    "SUBSCRIBER_NOT_ENABLED": 400,
+    "FORBIDDEN": 403,
+    "SUBSCRIBER_NOT_FOUND": 404,
+    "SEGMENTATION_LIST_NOT_FOUND": 404,
+    "SUBSCRIBER_ALREADY_EXISTS": 409,
+    "INVALID_INPUT": 422,
+    "INVALID_PARAMS": 422,
+    "SUBSCRIBER_EMAIL_IS_NECESSARY": 422,
+    "INTERNAL_SERVER_ERROR": 500,
+}
+
+
+def error_code_matches_status(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """A documented errorCode comes with the status errors.mdx gives it, on any operation."""
+    body = json_body(response)
+    code = body.get("errorCode") if isinstance(body, dict) else None
+    expected = ERROR_CODE_STATUS.get(code) if isinstance(code, str) else None
+    if expected is not None and response.status_code != expected:
+        raise _fail(
+            "error_code_matches_status",
+            case,
+            "errorCode with the wrong status",
+            f"errorCode {code} is documented with status {expected}, got {response.status_code}",
+        )
+    return None
+
+
+#: How far in the future a server timestamp may be (clock skew between us and the server).
+CLOCK_SKEW = timedelta(minutes=5)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An RFC 3339 date-time (the spec's `format: date-time`), else None."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+
+
+def subscribers_in(body: Any) -> list[dict[str, Any]]:
+    """Subscriber objects in a success body (`data` is one on get/create/update)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict) and "email" in data and "status" in data:
+        return [data]
+    return []
+
+
+def subscriber_dates_consistent(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """The spec's date fields mean what they say: creation <= update; an unsubscribed date
+    exactly when the status is `unsubscribed_subscriber`; no date before creation or in the
+    future; every date RFC 3339."""
+    if response.status_code >= 300:
+        return None
+    now = datetime.now(UTC) + CLOCK_SKEW
+    for subscriber in subscribers_in(json_body(response)):
+        problems = []
+        dates = {}
+        for name in ("createdAt", "updatedAt", "unsubscribedAt", "blacklistedAt"):
+            if name in subscriber and subscriber[name] is not None:
+                parsed = parse_timestamp(subscriber[name])
+                if parsed is None:
+                    problems.append(f"{name} {subscriber[name]!r} is not an RFC 3339 date-time")
+                else:
+                    dates[name] = parsed
+        created = dates.get("createdAt")
+        for name, moment in dates.items():
+            if moment > now:
+                problems.append(f"{name} {subscriber[name]} is in the future")
+            if created is not None and name != "createdAt" and moment < created:
+                problems.append(f"{name} {subscriber[name]} is before createdAt {created}")
+        unsubscribed = subscriber.get("status") == "unsubscribed_subscriber"
+        if unsubscribed != (subscriber.get("unsubscribedAt") is not None):
+            problems.append(
+                f"status {subscriber.get('status')!r} with unsubscribedAt "
+                f"{subscriber.get('unsubscribedAt')!r} (the unsubscribed date belongs to "
+                "unsubscribed subscribers only)"
+            )
+        if problems:
+            raise _fail(
+                "subscriber_dates_consistent", case, "Inconsistent dates", "; ".join(problems)
+            )
+    return None
+
+
+def sent_path_parameters(case: Case, response: Response) -> dict[str, str]:
+    """The path parameters as the server received them: read from the URL actually sent
+    (schemathesis keeps some already percent-encoded), decoded once."""
+    template = case.operation.path.strip("/").split("/")
+    sent = urlsplit(str(response.request.url)).path.strip("/").split("/")
+    sent = sent[len(sent) - len(template) :] if len(sent) >= len(template) else sent
+    return {
+        part[1:-1]: unquote(value)
+        for part, value in zip(template, sent, strict=False)
+        if part.startswith("{") and part.endswith("}")
+    }
+
+
+def answer_matches_request(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """An answer is about what was asked: the subscriber read or updated has the path's email
+    (exact string), a created one the body's; memberships name the path's email and the lists
+    asked for. Stateful targets only (live developer-mode data is fake)."""
+    if response.status_code >= 300 or not isinstance(body := json_body(response), dict):
+        return None
+    label = case.operation.label
+    data = body.get("data")
+    sent = case.body if isinstance(case.body, dict) else {}
+    params = sent_path_parameters(case, response)
+    email, list_id = params.get("email"), params.get("id")
+    problems: list[str] = []
+    if label in ("GET /subscriber/{email}", "PUT /subscriber/{email}") and isinstance(data, dict):
+        if data.get("email") != email:
+            problems.append(f"asked for {email!r}, got {data.get('email')!r}")
+    elif label == "POST /subscriber" and isinstance(data, dict) and "email" in sent:
+        if data.get("email") != sent["email"]:
+            problems.append(f"created {sent['email']!r}, answer names {data.get('email')!r}")
+    elif label == "POST /segmentation/add-subscriber/{email}" and isinstance(data, list):
+        asked = sent.get("segmentationLists") or []
+        members = [m for m in data if isinstance(m, dict)]
+        named = [m.get("segmentationListId") for m in members]
+        if sorted(set(named)) != sorted(set(asked)):
+            problems.append(f"asked for lists {asked!r}, memberships name {named!r}")
+        emails = {m.get("email") for m in members}
+        if emails - {email}:
+            problems.append(f"asked for {email!r}, memberships name {sorted(map(str, emails))}")
+    elif label == "DELETE /segmentation/{id}/remove-subscriber/{email}" and isinstance(data, dict):
+        if data.get("segmentationListId") != list_id:
+            problems.append(
+                f"removed from {list_id!r}, answer names {data.get('segmentationListId')!r}"
+            )
+        if data.get("email") != email:
+            problems.append(f"asked for {email!r}, got {data.get('email')!r}")
+    if problems:
+        raise _fail(
+            "answer_matches_request", case, "Answer about something else", "; ".join(problems)
+        )
+    return None
+
+
 #: Documented refusals that depend on the subscriber's state, not on the request's shape: a
 #: schema-valid add/remove for an unsubscribed or blacklisted subscriber is rightly refused.
 STATE_DEPENDENT_REFUSALS = frozenset({(400, "SUBSCRIBER_NOT_ENABLED")})
 
 
-def positive_data_accepted(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def positive_data_acceptance(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Schemathesis's `positive_data_acceptance`, minus documented state-dependent refusals."""
     body = json_body(response)
     code = body.get("errorCode") if isinstance(body, dict) else None
     documented = SPEC_FACTS.error_codes(case.operation.label, response.status_code) or ()
     if (response.status_code, code) in STATE_DEPENDENT_REFUSALS and code in documented:
         return None
-    return positive_data_acceptance(ctx, response, case)
+    return schemathesis_positive_data_acceptance(ctx, response, case)
 
 
-def our_checks(api_key: str) -> list[Check]:
-    return [
+#: Our response checks, by name (`our_checks` builds them for a run).
+OUR_CHECK_NAMES = (
+    "no_redirect",
+    "request_id_in_body",
+    "request_id_unique",
+    "documented_error_code",
+    "error_code_matches_status",
+    "error_message_not_empty",
+    "api_key_not_in_response",
+    "subscriber_dates_consistent",
+    "answer_matches_request",
+)
+
+#: The semantic scenarios (test_semantics.py, test_auth.py): the name each records failures
+#: under, which `--checks` / `--exclude-checks` also select.
+SCENARIO_NAMES = (
+    "auth_refused",
+    "refusal_changes_nothing",
+    "read_after_write",
+    "update_reflected",
+    "dates_follow_writes",
+    "reads_change_nothing",
+    "unknown_email_not_found",
+    "duplicate_create_conflicts",
+    "unknown_list_refused",
+    "missing_body_refused",
+    "invalid_input_refused",
+    "missing_email_refused",
+    "not_enabled_refused",
+    "developer_mode_isolated",
+    "membership",
+)
+
+
+def our_checks(secret: Secret, *, stateful: bool) -> list[Check]:
+    """Fresh instances (some remember what they saw) for one run."""
+    checks = [
+        no_redirect,
         request_id_in_body,
+        request_ids_unique(),
         documented_error_code,
+        error_code_matches_status,
         error_message_not_empty,
-        key_never_echoed(api_key),
+        key_never_echoed(secret),
+        subscriber_dates_consistent,
     ]
+    if stateful:
+        checks.append(answer_matches_request)
+    return checks

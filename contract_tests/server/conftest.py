@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from contract_tests.server import harness, hookspecs
-from contract_tests.server.transport import contract_session
-from pingback_ext.contract_target import ContractTarget
+from pingback_ext.contract.cassette import write_har
+from pingback_ext.contract.target import ContractTarget
+
+from . import harness, hookspecs
+from .transport import ReplayAdapter, contract_session
 
 PLUGIN_NAME = "pingback-contract"
 
@@ -31,11 +34,24 @@ def pytest_configure(config: pytest.Config) -> None:
         None,
     )
     target = plugin.target if plugin is not None else ContractTarget.from_env()
+    problem = harness.selection_problem(target)
+    if problem is not None:
+        if plugin is not None:
+            plugin.usage_error = problem
+        raise pytest.UsageError(problem)
     runtime = harness.build_runtime(target)
     harness.install(runtime)
     config.stash[_RUNTIME] = runtime
     if plugin is not None:
         plugin.ledger = runtime.ledger
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A replay runs test_replay.py only; a run against a server runs everything else."""
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    replaying = config.stash[_RUNTIME].target.replay is not None
+    return (collection_path.name == "test_replay.py") != replaying
 
 
 _RUNTIME = pytest.StashKey[harness.Runtime]()
@@ -47,6 +63,12 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
     runtime = pytestconfig.stash[_RUNTIME]
     target = runtime.target
     with ExitStack() as stack:
+        if target.replay is not None:
+            runtime.session = stack.enter_context(
+                contract_session(target, runtime.ledger, ReplayAdapter())
+            )
+            yield runtime
+            return
         if target.embedded:
             from pingback_ext.mock import serve_mock
 
@@ -62,7 +84,11 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
             assert target.base_url is not None
             runtime.base_url = target.base_url
         inner = pytestconfig.hook.pytest_pingback_contract_adapter(target=target)
-        runtime.session = stack.enter_context(contract_session(target, runtime.ledger, inner))
+        runtime.session = stack.enter_context(
+            contract_session(
+                target, runtime.ledger, inner, api_key=runtime.api_key, recorder=runtime.recorder
+            )
+        )
         runtime.schema.config.update(base_url=runtime.base_url)
         yield runtime
 
@@ -91,5 +117,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: Any) -> None:
     runtime = session.config.stash.get(_RUNTIME, None)
-    if runtime is not None and runtime.target.report_dir is not None:
-        runtime.ledger.write_artifacts(runtime.target.report_dir)
+    if runtime is None:
+        return
+    target = runtime.target
+    if target.record is not None:
+        write_har(
+            target.record,
+            runtime.recorder.exchanges,
+            runtime.base_url,
+            runtime.ledger.secrets,
+            stateful=target.stateful,
+        )
+    if target.report_dir is not None:
+        runtime.ledger.write_artifacts(target.report_dir)

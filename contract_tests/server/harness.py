@@ -30,16 +30,21 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
-from contract_tests.server.checks import (
+from pingback_ext.contract.cassette import Exchange, Recorder
+from pingback_ext.contract.redaction import Secret
+from pingback_ext.contract.report import Ledger
+from pingback_ext.contract.target import ContractTarget
+
+from .checks import (
+    OUR_CHECK_NAMES,
+    SCENARIO_NAMES,
     Check,
     ContractCheckFailed,
     json_body,
     our_checks,
-    positive_data_accepted,
+    positive_data_acceptance,
 )
-from contract_tests.server.spec_facts import spec_for_target
-from pingback_ext.contract_report import Ledger
-from pingback_ext.contract_target import ContractTarget
+from .spec_facts import SPEC_FACTS, spec_for_target
 
 #: The schemathesis built-ins that apply to this API (see contract_tests/README.md).
 BUILTIN_CHECKS: list[Check] = [
@@ -49,10 +54,18 @@ BUILTIN_CHECKS: list[Check] = [
     response_headers_conformance,  # Retry-After on 429
     response_schema_conformance,
     negative_data_rejection,
-    positive_data_accepted,  # positive_data_acceptance minus state-dependent refusals
+    positive_data_acceptance,  # schemathesis's, minus documented state-dependent refusals
     missing_required_header,
     ignored_auth,
 ]
+
+
+#: Checks that only make sense in sequences (test_stateful.py).
+STATEFUL_CHECK_NAMES = ("use_after_free", "ensure_resource_availability")
+
+
+def check_name(check: Check) -> str:
+    return str(getattr(check, "__name__", check))
 
 
 @dataclass
@@ -61,13 +74,34 @@ class Runtime:
     api_key: str
     ledger: Ledger
     schema: Any
+    secret: Secret
+    recorder: Recorder = field(default_factory=Recorder)
     base_url: str = ""
     session: requests.Session | None = None
     operations_reached: dict[str, set[int]] = field(default_factory=dict)
+    all_checks: list[Check] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.all_checks:
+            self.all_checks = [
+                *BUILTIN_CHECKS,
+                *our_checks(self.secret, stateful=self.target.stateful),
+            ]
 
     @property
     def checks(self) -> list[Check]:
-        return [*BUILTIN_CHECKS, *our_checks(self.api_key)]
+        """The response checks this run applies (after --checks / --exclude-checks)."""
+        return [check for check in self.all_checks if self.enabled(check_name(check))]
+
+    def enabled(self, name: str) -> bool:
+        """Is the check (or semantic scenario) called `name` selected for this run?"""
+        selected, excluded = self.target.checks, self.target.exclude_checks
+        return (not selected or name in selected) and name not in excluded
+
+    def operation_selected(self, label: str) -> bool:
+        """Is this operation ("POST /subscriber") selected by --operation (operationId)?"""
+        wanted = self.target.operations
+        return not wanted or SPEC_FACTS.operation_ids.get(label) in wanted
 
     def headers(self, *, api_key: str | None = "default") -> dict[str, str]:
         """Headers for hand-written requests (developer mode is set by the adapter)."""
@@ -84,26 +118,41 @@ class Runtime:
 
     def call_and_check(self, case: Case) -> Response:
         """Send a generated case, run every check, record the outcome in the ledger."""
-        response = case.call(**self.call_kwargs())
-        self.reached(case.operation.label, response.status_code)
-        try:
-            case.validate_response(
-                response, checks=self.checks, transport_kwargs=self.call_kwargs()
-            )
-        except FailureGroup as group:
-            self.record_failures(case, response, group.exceptions)
-            raise
+        label = case.operation.label
+        mode = case.meta.generation.mode.value if case.meta is not None else None
+        with self.recorder.labelled(label, mode):
+            response = case.call(**self.call_kwargs())
+        self.reached(label, response.status_code)
+        self.validate(case, response, self.checks)
         return response
+
+    def validate(self, case: Case, response: Response, checks: list[Check], **kwargs: Any) -> None:
+        """Run `checks` (probes they send are recorded too); failures go to the ledger."""
+        mark = len(self.recorder)
+        try:
+            with self.recorder.labelled(case.operation.label):
+                case.validate_response(
+                    response, checks=checks, transport_kwargs=self.call_kwargs(), **kwargs
+                )
+        except FailureGroup as group:
+            self.record_failures(case, response, group.exceptions, self.recorder.since(mark))
+            raise
 
     def reached(self, label: str, status: int) -> None:
         self.ledger.record_case(label)
         self.operations_reached.setdefault(label, set()).add(status)
 
     def record_failures(
-        self, case: Case, response: Response, failures: Any, check: str | None = None
+        self,
+        case: Case,
+        response: Response,
+        failures: Any,
+        probes: list[Exchange] | None = None,
     ) -> None:
-        body = json_body(response)
-        request_id = body.get("requestId") if isinstance(body, dict) else None
+        """Into the ledger, one failing case per failure. An auth failure is about the probe
+        schemathesis sent without (or with a wrong) key, so its status, requestId and
+        reproduction are the probe's, not the original request's."""
+        probes = [p for p in probes or [] if p.credential != "valid"]
         curl = case.as_curl_command(headers=dict(response.request.headers))
         for failure in failures:
             if isinstance(failure, ContractCheckFailed):
@@ -111,15 +160,24 @@ class Runtime:
             elif isinstance(failure, Failure) and type(failure).checks:
                 name = type(failure).checks[0]
             else:
-                name = check or type(failure).__name__
+                name = type(failure).__name__
+            status, body, reproduction = response.status_code, json_body(response), curl
+            if name == "ignored_auth" and probes:
+                probe = probes[-1]
+                status, reproduction = probe.status, exchange_reproduction(probe)
+                try:
+                    body = json.loads(probe.response_body)
+                except ValueError:
+                    body = None
+            request_id = body.get("requestId") if isinstance(body, dict) else None
             self.ledger.record_failure(
                 operation=case.operation.label,
                 check=name,
                 title=getattr(failure, "title", str(failure)),
                 message=getattr(failure, "message", str(failure)),
-                reproduction=curl,
+                reproduction=reproduction,
                 request_id=request_id if isinstance(request_id, str) else None,
-                status=response.status_code,
+                status=status,
             )
 
     # -- hand-written requests (semantics) --------------------------------------------------
@@ -131,16 +189,28 @@ class Runtime:
         body: Any = None,
         *,
         api_key: str | None = "default",
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         assert self.session is not None, "the contract fixture starts the session"
-        response = self.session.request(
+        return self.session.request(
             method,
             self.base_url + path,
             data=None if body is None else json.dumps(body),
-            headers=self.headers(api_key=api_key),
+            headers={**self.headers(api_key=api_key), **(headers or {})},
             timeout=30,
         )
-        return response
+
+
+def exchange_reproduction(exchange: Exchange) -> str:
+    """A curl command for a recorded exchange (the key is redacted by the ledger)."""
+    parts = [f"curl -X {exchange.method}"]
+    for name, value in exchange.request_headers:
+        if name.lower() in ("x-api-key", "x-developer-mode", "content-type"):
+            parts.append(f"-H '{name}: {value}'")
+    if exchange.request_body:
+        parts.append(f"-d '{exchange.request_body.decode('utf-8', 'replace')}'")
+    parts.append(f"'{exchange.url}'")
+    return " ".join(parts)
 
 
 def reproduction(response: requests.Response) -> str:
@@ -157,7 +227,7 @@ def reproduction(response: requests.Response) -> str:
     return " ".join(parts)
 
 
-def hypothesis_settings(target: ContractTarget, max_examples: int) -> hypothesis.settings:
+def hypothesis_settings(max_examples: int) -> hypothesis.settings:
     """Deterministic, no shrinking (each shrink step is a request, paced on live targets)."""
     return hypothesis.settings(
         max_examples=max_examples,
@@ -198,11 +268,36 @@ def _route_through_runtime(schema: Any, runtime: Runtime) -> None:
     )
 
 
+def known_check_names() -> list[str]:
+    return sorted(
+        {check_name(c) for c in BUILTIN_CHECKS}
+        | set(OUR_CHECK_NAMES)
+        | set(STATEFUL_CHECK_NAMES)
+        | set(SCENARIO_NAMES)
+    )
+
+
+def selection_problem(target: ContractTarget) -> str | None:
+    """What is wrong with --checks / --exclude-checks / --operation, if anything."""
+    known = known_check_names()
+    unknown = sorted((target.checks | target.exclude_checks) - set(known))
+    if unknown:
+        return f"unknown check(s): {', '.join(unknown)}; known checks: {', '.join(known)}"
+    ids = sorted(SPEC_FACTS.operation_ids.values())
+    wrong = [op for op in target.operations if op not in ids]
+    if wrong:
+        return f"unknown operationId(s): {', '.join(wrong)}; the spec has: {', '.join(ids)}"
+    return None
+
+
 def build_runtime(target: ContractTarget) -> Runtime:
     """Everything but the network: the key, the ledger and the schema for this target."""
     api_key = target.api_key.reveal() if target.api_key is not None else secrets.token_urlsafe(24)
-    ledger = Ledger(secrets=(api_key,))
+    secret = Secret(api_key)
+    ledger = Ledger(secrets=(secret,))
     schema = schemathesis.openapi.from_dict(spec_for_target(target.segmentation_lists))
+    if target.operations:
+        schema = schema.include(operation_id=list(target.operations))
     headers = {"x-api-key": api_key}
     # Fixed, never generated: the adapter owns developer mode (always on for live targets).
     headers["x-developer-mode"] = "true" if target.developer_mode else "false"
@@ -211,7 +306,7 @@ def build_runtime(target: ContractTarget) -> Runtime:
     schema.config.generation.update(
         max_examples=target.max_examples, deterministic=True, database="none"
     )
-    runtime = Runtime(target=target, api_key=api_key, ledger=ledger, schema=schema)
+    runtime = Runtime(target=target, api_key=api_key, ledger=ledger, schema=schema, secret=secret)
     _route_through_runtime(schema, runtime)
     return runtime
 

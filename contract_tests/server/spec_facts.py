@@ -52,9 +52,6 @@ class SpecFacts:
         """Documented codes for a declared error status; None when the status is undeclared."""
         return self.codes.get((label, status))
 
-    def label_of(self, operation_id: str) -> str:
-        return next(label for label, op in self.operation_ids.items() if op == operation_id)
-
 
 SPEC_FACTS = SpecFacts.from_spec(spec.derived_spec())
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.server import harness
-from contract_tests.server.semantics import ADD, CREATE, GET, REMOVE, UPDATE, Expect, enc
-from contract_tests.server.spec_facts import SPEC_FACTS
+from . import harness
+from .semantics import ADD, CREATE, GET, REMOVE, UPDATE, Expect, enc
+from .spec_facts import SPEC_FACTS
 
 EMAIL = "contract-auth@example.com"
 LIST_ID = "contract-auth-list"
@@ -29,7 +29,7 @@ def test_refused_without_a_valid_key(
 ) -> None:
     method, path, body = REQUESTS[operation]
     key = None if credential == "missing" else "not-" + contract.api_key[::-1]
-    expect = Expect(contract, "auth_refused")
+    expect = Expect(contract, "auth_refused", operation)
     response = expect.send(operation, method, path, body, api_key=key)
     expect.that(
         response.status_code == 403,

@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from contract_tests.server import harness
-from contract_tests.server.semantics import (
+from . import harness
+from .checks import parse_timestamp
+from .semantics import (
     ADD,
     CREATE,
     GET,
@@ -23,6 +24,7 @@ from contract_tests.server.semantics import (
     Expect,
     enc,
     fresh_email,
+    unknown_list,
 )
 
 RUNTIME = harness.runtime()
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.skipif(
     not TARGET.stateful, reason="read-after-write checks are off for live targets (--stateful)"
 )
 EXAMPLES = max(3, TARGET.max_examples // 3)
-_SETTINGS = harness.hypothesis_settings(TARGET, EXAMPLES)
+_SETTINGS = harness.hypothesis_settings(EXAMPLES)
 
 
 def SETTINGS(test: Any) -> Any:
@@ -80,7 +82,7 @@ def _fields_match(expect: Expect, sent: dict[str, Any], got: Any, what: str) -> 
 @given(body=CREATE_BODIES)
 def test_created_subscriber_reads_back(contract: harness.Runtime, body: Any) -> None:
     body = {**body, "email": fresh_email()}
-    expect = Expect(contract, "read_after_write")
+    expect = Expect(contract, "read_after_write", CREATE, GET)
     created = expect.status(expect.send(CREATE, "POST", "/subscriber", body), 201, "create")
     _fields_match(expect, body, created, "create response")
     path = f"/subscriber/{enc(body['email'])}"
@@ -92,7 +94,7 @@ def test_created_subscriber_reads_back(contract: harness.Runtime, body: Any) -> 
 @given(body=UPDATE_BODIES)
 def test_update_is_reflected(contract: harness.Runtime, body: Any) -> None:
     email = fresh_email()
-    expect = Expect(contract, "update_reflected")
+    expect = Expect(contract, "update_reflected", UPDATE)
     expect.status(expect.send(CREATE, "POST", "/subscriber", {"email": email}), 201, "create")
     path = f"/subscriber/{enc(email)}"
     updated = expect.status(expect.send(UPDATE, "PUT", path, body), 200, "update")
@@ -102,15 +104,22 @@ def test_update_is_reflected(contract: harness.Runtime, body: Any) -> None:
 
 
 def test_never_created_email_is_not_found(contract: harness.Runtime) -> None:
-    expect = Expect(contract, "unknown_email_not_found")
-    response = expect.send(GET, "GET", f"/subscriber/{enc(fresh_email())}")
-    expect.status(response, 404, "read of an email never created")
-    code = response.json().get("errorCode")
-    expect.that(
-        code == "SUBSCRIBER_NOT_FOUND",
-        "wrong errorCode for an unknown email",
-        f"expected SUBSCRIBER_NOT_FOUND, got {code!r}",
-    )
+    expect = Expect(contract, "unknown_email_not_found", GET, UPDATE, ADD, REMOVE)
+    path = f"/subscriber/{enc(fresh_email())}"
+    expect.error(expect.send(GET, "GET", path), 404, "SUBSCRIBER_NOT_FOUND", "read")
+    response = expect.send(UPDATE, "PUT", path, {"name": "Nobody"})
+    expect.error(response, 404, "SUBSCRIBER_NOT_FOUND", "update")
+    if TARGET.segmentation_lists:
+        list_id = TARGET.segmentation_lists[0]
+        email = enc(fresh_email())
+        response = expect.send(
+            ADD, "POST", f"/segmentation/add-subscriber/{email}", {"segmentationLists": [list_id]}
+        )
+        expect.error(response, 404, "SUBSCRIBER_NOT_FOUND", "add to list")
+        response = expect.send(
+            REMOVE, "DELETE", f"/segmentation/{enc(list_id)}/remove-subscriber/{email}"
+        )
+        expect.error(response, 404, "SUBSCRIBER_NOT_FOUND", "remove from list")
 
 
 @pytest.mark.skipif(not TARGET.segmentation_lists, reason="no known segmentation list ids")
@@ -120,7 +129,7 @@ def test_membership_names_list_and_email_and_goes_away(
     contract: harness.Runtime, list_id: str
 ) -> None:
     email = fresh_email()
-    expect = Expect(contract, "membership")
+    expect = Expect(contract, "membership", ADD, REMOVE)
     expect.status(expect.send(CREATE, "POST", "/subscriber", {"email": email}), 201, "create")
     added = expect.status(
         expect.send(
@@ -162,3 +171,204 @@ def test_membership_names_list_and_email_and_goes_away(
         f"{list_id!r} still in segmentationLists",
     )
     expect.status(expect.send(REMOVE, "DELETE", remove_path), 404, "second removal")
+
+
+def _create(expect: Expect, body: dict[str, Any]) -> dict[str, Any]:
+    response = expect.send(CREATE, "POST", "/subscriber", body)
+    return expect.status(response, 201, "create") or {}
+
+
+def test_dates_follow_writes(contract: harness.Runtime) -> None:
+    """ "creation date" never moves, "update date" moves forward on every update, "unsubscribed
+    date" appears when the status becomes unsubscribed; the id stays."""
+    email = fresh_email()
+    expect = Expect(contract, "dates_follow_writes", CREATE, UPDATE)
+    created = _create(expect, {"email": email})
+    path = f"/subscriber/{enc(email)}"
+    before = created
+    for change in ({"name": "First"}, {"status": "unsubscribed_subscriber"}):
+        after = expect.status(expect.send(UPDATE, "PUT", path, change), 200, "update") or {}
+        expect.that(
+            after.get("id") == created.get("id"),
+            "update changed the subscriber's id",
+            f"{created.get('id')!r} became {after.get('id')!r}",
+        )
+        expect.that(
+            after.get("createdAt") == created.get("createdAt"),
+            "update moved the creation date",
+            f"createdAt {created.get('createdAt')!r} became {after.get('createdAt')!r}",
+        )
+        old, new = parse_timestamp(before.get("updatedAt")), parse_timestamp(after.get("updatedAt"))
+        expect.that(
+            old is not None and new is not None and new > old,
+            "update did not move the update date forward",
+            f"updatedAt {before.get('updatedAt')!r} then {after.get('updatedAt')!r} after {change}",
+        )
+        before = after
+    unsubscribed = parse_timestamp(before.get("unsubscribedAt"))
+    expect.that(
+        unsubscribed is not None,
+        "unsubscribing set no unsubscribed date",
+        f"unsubscribedAt is {before.get('unsubscribedAt')!r}",
+    )
+
+
+def test_reads_change_nothing(contract: harness.Runtime) -> None:
+    """A read is a read: two reads in a row return the same subscriber, dates and ids."""
+    email = fresh_email()
+    expect = Expect(contract, "reads_change_nothing", GET)
+    _create(expect, {"email": email, "name": "Reader"})
+    path = f"/subscriber/{enc(email)}"
+    first = expect.status(expect.send(GET, "GET", path), 200, "first read")
+    second = expect.status(expect.send(GET, "GET", path), 200, "second read")
+    expect.that(first == second, "two reads disagree", f"first {first!r}\nthen {second!r}")
+
+
+def test_duplicate_create_conflicts(contract: harness.Runtime) -> None:
+    """A second create of the same email is 409 SUBSCRIBER_ALREADY_EXISTS and changes nothing."""
+    email = fresh_email()
+    expect = Expect(contract, "duplicate_create_conflicts", CREATE)
+    _create(expect, {"email": email, "name": "Original"})
+    again = expect.send(CREATE, "POST", "/subscriber", {"email": email, "name": "Impostor"})
+    expect.error(again, 409, "SUBSCRIBER_ALREADY_EXISTS", "second create")
+    read = expect.status(expect.send(GET, "GET", f"/subscriber/{enc(email)}"), 200, "read")
+    expect.that(
+        (read or {}).get("name") == "Original",
+        "a refused create changed the subscriber",
+        f"name is {(read or {}).get('name')!r}",
+    )
+
+
+@pytest.mark.skipif(not TARGET.segmentation_lists, reason="no known segmentation list ids")
+def test_unknown_list_refused(contract: harness.Runtime) -> None:
+    """A list that does not exist is 404 SEGMENTATION_LIST_NOT_FOUND ("only when passing a
+    segmentation list that does not exist"), and the refused request changes nothing."""
+    known, missing = TARGET.segmentation_lists[0], unknown_list()
+    expect = Expect(contract, "unknown_list_refused", CREATE, ADD, REMOVE)
+    email = fresh_email()
+    response = expect.send(
+        CREATE, "POST", "/subscriber", {"email": email, "segmentationLists": [missing]}
+    )
+    expect.error(response, 404, "SEGMENTATION_LIST_NOT_FOUND", "create with an unknown list")
+    path = f"/subscriber/{enc(email)}"
+    expect.error(expect.send(GET, "GET", path), 404, "SUBSCRIBER_NOT_FOUND", "read after it")
+    _create(expect, {"email": email})
+    response = expect.send(
+        ADD,
+        "POST",
+        f"/segmentation/add-subscriber/{enc(email)}",
+        {"segmentationLists": [known, missing]},
+    )
+    expect.error(response, 404, "SEGMENTATION_LIST_NOT_FOUND", "add to an unknown list")
+    read = expect.status(expect.send(GET, "GET", path), 200, "read after the refused add")
+    expect.that(
+        (read or {}).get("segmentationLists") == [],
+        "a refused add changed the memberships",
+        f"segmentationLists is {(read or {}).get('segmentationLists')!r}",
+    )
+    response = expect.send(
+        REMOVE, "DELETE", f"/segmentation/{enc(missing)}/remove-subscriber/{enc(email)}"
+    )
+    expect.error(response, 404, "SEGMENTATION_LIST_NOT_FOUND", "remove from an unknown list")
+
+
+def test_missing_body_refused(contract: harness.Runtime) -> None:
+    """No body where one is needed: 400 MISSING_BODY ("Body is necessary.")."""
+    expect = Expect(contract, "missing_body_refused", CREATE, ADD)
+    expect.error(expect.send(CREATE, "POST", "/subscriber"), 400, "MISSING_BODY", "create")
+    email = fresh_email()
+    _create(expect, {"email": email})
+    response = expect.send(ADD, "POST", f"/segmentation/add-subscriber/{enc(email)}")
+    expect.error(response, 400, "MISSING_BODY", "add to list")
+
+
+@pytest.mark.skipif(not TARGET.segmentation_lists, reason="no known segmentation list ids")
+def test_not_enabled_refused(contract: harness.Runtime) -> None:
+    """An unsubscribed subscriber cannot be put in a list: 400 SUBSCRIBER_NOT_ENABLED."""
+    list_id = TARGET.segmentation_lists[0]
+    expect = Expect(contract, "not_enabled_refused", ADD)
+    email = fresh_email()
+    _create(expect, {"email": email, "status": "unsubscribed_subscriber"})
+    response = expect.send(
+        ADD, "POST", f"/segmentation/add-subscriber/{enc(email)}", {"segmentationLists": [list_id]}
+    )
+    expect.error(response, 400, "SUBSCRIBER_NOT_ENABLED", "add an unsubscribed subscriber")
+    read = expect.status(expect.send(GET, "GET", f"/subscriber/{enc(email)}"), 200, "read")
+    expect.that(
+        list_id not in (read or {}).get("segmentationLists", []),
+        "a refused add changed the memberships",
+        f"{list_id!r} is listed",
+    )
+
+
+@pytest.mark.skipif(TARGET.developer_mode, reason="every request of this run is in developer mode")
+def test_developer_mode_isolated(contract: harness.Runtime) -> None:
+    """Developer mode "does not affect your production data": what it creates or changes is
+    not seen in production, and it does not see production's subscribers."""
+    expect = Expect(contract, "developer_mode_isolated", CREATE, UPDATE, GET)
+    dev, prod = {"x-developer-mode": "true"}, {"x-developer-mode": "false"}
+    sandboxed = fresh_email()
+    response = expect.send(CREATE, "POST", "/subscriber", {"email": sandboxed}, headers=dev)
+    expect.status(response, 201, "create in developer mode")
+    response = expect.send(GET, "GET", f"/subscriber/{enc(sandboxed)}", headers=prod)
+    expect.error(response, 404, "SUBSCRIBER_NOT_FOUND", "production read of a sandbox create")
+    real = fresh_email()
+    _create(expect, {"email": real, "name": "Production"})
+    path = f"/subscriber/{enc(real)}"
+    expect.send(UPDATE, "PUT", path, {"name": "Sandbox"}, headers=dev)
+    read = expect.status(expect.send(GET, "GET", path, headers=prod), 200, "production read")
+    expect.that(
+        (read or {}).get("name") == "Production",
+        "a developer-mode update changed production data",
+        f"name is {(read or {}).get('name')!r}",
+    )
+
+
+def test_refusal_changes_nothing(contract: harness.Runtime) -> None:
+    """A request refused for its key (403) writes nothing."""
+    expect = Expect(contract, "refusal_changes_nothing", CREATE, UPDATE)
+    wrong = "not-" + contract.api_key[::-1]
+    email = fresh_email()
+    response = expect.send(CREATE, "POST", "/subscriber", {"email": email}, api_key=wrong)
+    expect.status(response, 403, "create with a wrong key")
+    path = f"/subscriber/{enc(email)}"
+    expect.error(expect.send(GET, "GET", path), 404, "SUBSCRIBER_NOT_FOUND", "read after it")
+    _create(expect, {"email": email, "name": "Kept"})
+    response = expect.send(UPDATE, "PUT", path, {"name": "Changed"}, api_key=None)
+    expect.status(response, 403, "update without a key")
+    read = expect.status(expect.send(GET, "GET", path), 200, "read after it")
+    expect.that(
+        (read or {}).get("name") == "Kept",
+        "a refused update changed the subscriber",
+        f"name is {(read or {}).get('name')!r}",
+    )
+
+
+def test_invalid_input_refused(contract: harness.Runtime) -> None:
+    """Invalid bodies are 422 INVALID_INPUT (`"email" must be a valid email`, `"phone"
+    contains an invalid value`, `"field" is required`) and create nothing."""
+    expect = Expect(contract, "invalid_input_refused", CREATE)
+    email = fresh_email()
+    for body, what in (
+        ({"email": "not-an-email"}, "an email that is not one"),
+        ({"email": email, "phone": "12345"}, "a phone that is not E.164"),
+        ({"name": "No Email"}, "no email at all"),
+    ):
+        response = expect.send(CREATE, "POST", "/subscriber", body)
+        expect.error(response, 422, "INVALID_INPUT", f"create with {what}")
+    response = expect.send(GET, "GET", f"/subscriber/{enc(email)}")
+    expect.error(response, 404, "SUBSCRIBER_NOT_FOUND", "read after the refused creates")
+
+
+@pytest.mark.skipif(not TARGET.segmentation_lists, reason="no known segmentation list ids")
+def test_missing_email_refused(contract: harness.Runtime) -> None:
+    """An empty email in the path of a membership operation: 422 SUBSCRIBER_EMAIL_IS_NECESSARY
+    ("Subscriber email is necessary")."""
+    list_id = TARGET.segmentation_lists[0]
+    expect = Expect(contract, "missing_email_refused", ADD, REMOVE)
+    response = expect.send(
+        ADD, "POST", "/segmentation/add-subscriber/", {"segmentationLists": [list_id]}
+    )
+    expect.error(response, 422, "SUBSCRIBER_EMAIL_IS_NECESSARY", "add without an email")
+    response = expect.send(REMOVE, "DELETE", f"/segmentation/{enc(list_id)}/remove-subscriber/")
+    expect.error(response, 422, "SUBSCRIBER_EMAIL_IS_NECESSARY", "remove without an email")

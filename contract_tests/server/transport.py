@@ -1,20 +1,24 @@
-"""The suite's one way onto the network: a `requests` adapter that paces, retries 429s and
-forces developer mode on live targets.
+"""The suite's one way onto the network: a `requests` adapter that paces, retries 429s, forces
+developer mode on live targets, records every exchange, and never follows a redirect.
 
 Schemathesis sends through a `requests.Session`, including the probes its checks make
-(ignored_auth, missing headers), so putting these rules in the session's adapter covers
+(ignored_auth, missing headers), so putting these rules in the session and its adapter covers
 every request the suite sends, whichever code path built it:
 
 - live targets: `x-developer-mode: true` is set on every request, overriding whatever was
   generated; no option turns this off;
-- pacing: a token bucket (the mock's, the same algorithm Pingback documents) in front of
-  every request when the target asks for it;
-- 429: retried after `Retry-After`, so a rate limit is never reported as a contract failure.
+- pacing: the client's own pacer (`pingback_ext.ratelimit.LocalPacer`: one implementation,
+  one margin, one home), when the target asks for it;
+- 429: retried after `Retry-After` (the pacer pauses), so a rate limit is never reported as a
+  contract failure;
+- redirects: never followed, whatever the caller asks (`NoRedirectSession`). A 3xx is the
+  answer under test (the `no_redirect` check reports it with its Location): following it
+  would send the API key to wherever it points;
+- every exchange goes to the run's `Recorder` (the cassette, and the probes' statuses).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +26,10 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 
-from pingback_ext.contract_report import Ledger
-from pingback_ext.contract_target import ContractTarget
-from pingback_ext.mock.ratelimit import TokenBucketLimiter
+from pingback_ext.contract.cassette import Exchange, Recorder, classify_credential
+from pingback_ext.contract.report import Ledger
+from pingback_ext.contract.target import ContractTarget
+from pingback_ext.ratelimit import LocalPacer
 from pingback_ext.retries import parse_retry_after
 
 #: A 429 is retried this many times before the run gives up on the request (an error, not a
@@ -32,12 +37,14 @@ from pingback_ext.retries import parse_retry_after
 MAX_429_RETRIES = 8
 #: Never wait longer than this for one Retry-After.
 MAX_RETRY_AFTER_S = 30.0
-#: Pace slightly under the configured rate so clock skew does not cost a 429 round trip.
-PACING_MARGIN = 0.95
 
 
 class RateLimitedOut(requests.RequestException):
     """The server kept answering 429 after every retry."""
+
+
+class NoNetwork(requests.ConnectionError):
+    """A replay tried to send a request: replays answer from the cassette only."""
 
 
 class ContractAdapter(BaseAdapter):
@@ -49,54 +56,102 @@ class ContractAdapter(BaseAdapter):
         ledger: Ledger,
         inner: BaseAdapter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        api_key: str = "",
+        recorder: Recorder | None = None,
     ) -> None:
         super().__init__()
         self.target = target
         self.ledger = ledger
         self.inner = inner or HTTPAdapter()
         self.sleep = sleep
+        self.api_key = api_key
+        self.recorder = recorder
         pacing = target.pacing
-        self._bucket = (
-            TokenBucketLimiter(pacing.rate * PACING_MARGIN, pacing.burst) if pacing else None
+        self.pacer = (
+            LocalPacer(pacing.rate, pacing.burst, sleep=sleep) if pacing is not None else None
         )
-        self._lock = threading.Lock()
-
-    def _pace(self) -> None:
-        if self._bucket is None:
-            return
-        with self._lock:
-            while (wait := self._bucket.acquire("target")) is not None:
-                self.sleep(wait)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if not self.target.is_local or self.target.developer_mode:
             request.headers["x-developer-mode"] = "true"
         for attempt in range(MAX_429_RETRIES + 1):
-            self._pace()
+            if self.pacer is not None:
+                self.pacer.acquire()
+            started = time.monotonic()
             response = self.inner.send(request, **kwargs)
+            self._record(request, response, time.monotonic() - started)
             if response.status_code != 429:
                 return response
             if attempt == MAX_429_RETRIES:
                 break
             wait = parse_retry_after(response.headers.get("retry-after"))
+            wait = min(MAX_RETRY_AFTER_S, 1.0 if wait is None else wait)
             response.close()
             self.ledger.retried_429 += 1
-            self.sleep(min(MAX_RETRY_AFTER_S, 1.0 if wait is None else wait))
+            if self.pacer is not None:
+                self.pacer.pause(wait)  # every later request waits it out too
+            else:
+                self.sleep(wait)
         raise RateLimitedOut(
             f"{request.method} {request.path_url}: still 429 after {MAX_429_RETRIES} retries",
             request=request,
+        )
+
+    def _record(
+        self, request: requests.PreparedRequest, response: requests.Response, elapsed: float
+    ) -> None:
+        if self.recorder is None:
+            return
+        body = request.body
+        self.recorder.add(
+            Exchange(
+                method=str(request.method),
+                url=str(request.url),
+                request_headers=list(request.headers.items()),
+                request_body=body.encode("utf-8") if isinstance(body, str) else body,
+                status=response.status_code,
+                response_headers=list(response.headers.items()),
+                response_body=response.content,  # reads it; requests keeps it for the caller
+                elapsed_ms=elapsed * 1000,
+                credential=classify_credential(request.headers.get("x-api-key"), self.api_key),
+            )
         )
 
     def close(self) -> None:
         self.inner.close()
 
 
+class ReplayAdapter(BaseAdapter):
+    """Refuses every request: a replay must not touch the network."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        raise NoNetwork(f"replay: refusing to send {request.method} {request.url}")
+
+    def close(self) -> None:
+        pass
+
+
+class NoRedirectSession(requests.Session):
+    """A session that never follows a redirect, whatever `allow_redirects` a caller passes
+    (schemathesis asks for redirects unless the operation documents a 3xx)."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["allow_redirects"] = False
+        return super().send(request, **kwargs)
+
+
 def contract_session(
-    target: ContractTarget, ledger: Ledger, inner: BaseAdapter | None = None
+    target: ContractTarget,
+    ledger: Ledger,
+    inner: BaseAdapter | None = None,
+    *,
+    api_key: str = "",
+    recorder: Recorder | None = None,
 ) -> requests.Session:
-    """A session whose every request goes through `ContractAdapter`."""
-    session = requests.Session()
-    adapter = ContractAdapter(target, ledger, inner)
+    """A session whose every request goes through `ContractAdapter`, and is never redirected."""
+    session = NoRedirectSession()
+    adapter = ContractAdapter(target, ledger, inner, api_key=api_key, recorder=recorder)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.trust_env = False

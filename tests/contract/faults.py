@@ -7,18 +7,27 @@ exactly the planted problem.
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Callable, Iterator
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, unquote
 
 from pingback_ext.mock import MockApp, create_app
 
 Scope = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]
 KEY = "fault-test-key-5f2c9a"
+#: A key with every character that has a special meaning in JSON, XML/HTML, URLs or shells.
+SPECIAL_KEY = "fault&<>\"/+=%'key-5f2c9a"
 LISTS = ("fault-list-a", "fault-list-b")
+#: Where the redirect fault points (nothing listens on the discard port).
+ELSEWHERE = "http://127.0.0.1:9"
 
 
 @dataclass
@@ -34,7 +43,10 @@ class Reply:
             return None
 
     def set_json(self, value: Any) -> None:
-        self.body = json.dumps(value).encode()
+        self.set_body(json.dumps(value).encode())
+
+    def set_body(self, body: bytes) -> None:
+        self.body = body
         self.headers = [(k, v) for k, v in self.headers if k.lower() != b"content-length"]
         self.headers.append((b"content-length", str(len(self.body)).encode()))
 
@@ -146,51 +158,470 @@ def _reject_names(scope: Scope, reply: Reply) -> None:
             )
 
 
+# -- faults that need to see or resend the request (`handle`) ---------------------------------
+
+Call = Callable[[Scope, bytes], Awaitable[Reply]]
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _with_method_path(scope: Scope, method: str, path: str) -> Scope:
+    return {**scope, "method": method, "path": path, "raw_path": path.encode(), "query_string": b""}
+
+
+def _subscriber_path(email: str) -> str:
+    return "/v1/subscriber/" + quote(email, safe="")
+
+
+def _edit_subscribers(reply: Reply, edit: Callable[[dict[str, Any]], None]) -> None:
+    body = reply.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict) and "email" in data and reply.status < 300:
+        edit(data)
+        reply.set_json(body)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _fake_membership(scope: Scope) -> dict[str, Any]:
+    parts = _path(scope).split("/")  # /v1/segmentation/{id}/remove-subscriber/{email}
+    now = _iso(datetime.now(UTC))
+    return {
+        "id": str(uuid.uuid4()),
+        "email": unquote(parts[-1]),
+        "subscriberId": str(uuid.uuid4()),
+        "segmentationListId": unquote(parts[3]),
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
+
+def _ok(data: Any) -> Reply:
+    reply = Reply(200, [(b"content-type", b"application/json")], b"")
+    reply.set_json({"data": data, "requestId": str(uuid.uuid4())})
+    return reply
+
+
+async def _redirect_elsewhere(call: Call, scope: Scope, body: bytes) -> Reply:
+    if scope["method"] == "GET":
+        location = ELSEWHERE + _path(scope)
+        return Reply(307, [(b"location", location.encode()), (b"content-length", b"0")], b"")
+    return await call(scope, body)
+
+
+async def _duplicate_create_accepted(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    if reply.status == 409 and isinstance(sent, dict) and isinstance(sent.get("email"), str):
+        existing = await call(_with_method_path(scope, "GET", _subscriber_path(sent["email"])), b"")
+        existing.status = 201
+        return existing
+    return reply
+
+
+async def _duplicate_create_overwrites(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    if reply.status == 409 and isinstance(sent, dict) and isinstance(sent.get("email"), str):
+        changes = {k: v for k, v in sent.items() if k in ("name", "phone", "status")}
+        if changes:
+            path = _subscriber_path(sent["email"])
+            await call(_with_method_path(scope, "PUT", path), json.dumps(changes).encode())
+    return reply
+
+
+def _is_create(scope: Scope) -> bool:
+    return scope["method"] == "POST" and _path(scope) == "/v1/subscriber"
+
+
+async def _unknown_list_creates_anyway(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    if _is_create(scope) and reply.status == 404 and isinstance(sent, dict):
+        without = {k: v for k, v in sent.items() if k != "segmentationLists"}
+        await call(scope, json.dumps(without).encode())
+    return reply
+
+
+async def _partial_add_on_unknown_list(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    code = (reply.json() or {}).get("errorCode")
+    if "/add-subscriber/" in _path(scope) and code == "SEGMENTATION_LIST_NOT_FOUND":
+        known = [x for x in (sent or {}).get("segmentationLists", []) if x in LISTS]
+        if known:
+            await call(scope, json.dumps({"segmentationLists": known}).encode())
+    return reply
+
+
+async def _not_enabled_accepted(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    if (reply.json() or {}).get("errorCode") == "SUBSCRIBER_NOT_ENABLED":
+        return _ok([])
+    return reply
+
+
+async def _refused_create_still_writes(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    if _is_create(scope) and reply.status == 403:
+        await call(_set_header(scope, b"x-api-key", KEY.encode()), body)
+    return reply
+
+
+async def _remove_keeps_membership(call: Call, scope: Scope, body: bytes) -> Reply:
+    if scope["method"] == "DELETE":
+        reply = await call(_with_method_path(scope, "GET", _path(scope)), b"")  # counts a request
+        if reply.status in (404, 405):
+            return _ok(_fake_membership(scope))
+    return await call(scope, body)
+
+
+async def _second_removal_succeeds(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    if scope["method"] == "DELETE" and reply.status == 404:
+        return _ok(_fake_membership(scope))
+    return reply
+
+
+# -- response rewrites that keep state -----------------------------------------------------------
+
+
+def _constant_request_id(scope: Scope, reply: Reply) -> None:
+    _edit_json(
+        reply, lambda b: {**b, "requestId": "the-same-request-id"} if isinstance(b, dict) else b
+    )
+
+
+def _created_after_updated(scope: Scope, reply: Reply) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["createdAt"] = _iso(_parse(data["updatedAt"]) + timedelta(seconds=1))
+
+    _edit_subscribers(reply, edit)
+
+
+def _unsubscribed_without_date(scope: Scope, reply: Reply) -> None:
+    _edit_subscribers(reply, lambda data: data.pop("unsubscribedAt", None))
+
+
+def _dates_in_future(scope: Scope, reply: Reply) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["updatedAt"] = "2999-01-01T00:00:00.000Z"
+
+    _edit_subscribers(reply, edit)
+
+
+def _dates_not_rfc3339(scope: Scope, reply: Reply) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["createdAt"] = data["createdAt"].replace("T", " ").rstrip("Z")
+
+    _edit_subscribers(reply, edit)
+
+
+_FIRST_UPDATED_AT: dict[str, str] = {}
+
+
+def _updated_at_frozen(scope: Scope, reply: Reply) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["updatedAt"] = _FIRST_UPDATED_AT.setdefault(data["email"], data["updatedAt"])
+
+    _edit_subscribers(reply, edit)
+
+
+def _update_moves_created_at(scope: Scope, reply: Reply) -> None:
+    if scope["method"] == "PUT":
+        _edit_subscribers(reply, lambda data: data.update(createdAt=data["updatedAt"]))
+
+
+def _update_changes_id(scope: Scope, reply: Reply) -> None:
+    if scope["method"] == "PUT":
+        _edit_subscribers(reply, lambda data: data.update(id=str(uuid.uuid4())))
+
+
+_READS = [0]
+
+
+def _reads_bump_updated_at(scope: Scope, reply: Reply) -> None:
+    if scope["method"] == "GET":
+        _READS[0] += 1
+
+        def edit(data: dict[str, Any]) -> None:
+            data["updatedAt"] = _iso(_parse(data["updatedAt"]) + timedelta(milliseconds=_READS[0]))
+
+        _edit_subscribers(reply, edit)
+
+
+def _ids_change_per_read(scope: Scope, reply: Reply) -> None:
+    if scope["method"] == "GET":
+        _edit_subscribers(reply, lambda data: data.update(id=str(uuid.uuid4())))
+
+
+def _missing_body_is_422(scope: Scope, reply: Reply) -> None:
+    if (reply.json() or {}).get("errorCode") == "MISSING_BODY":
+        reply.status = 422
+        _edit_json(
+            reply, lambda b: {**b, "errorCode": "INVALID_INPUT", "error": '"email" is required'}
+        )
+
+
+def _invalid_email_is_missing_body(scope: Scope, reply: Reply) -> None:
+    body = reply.json() or {}
+    if body.get("errorCode") == "INVALID_INPUT" and "email" in str(body.get("error")):
+        reply.status = 400
+        _edit_json(
+            reply, lambda b: {**b, "errorCode": "MISSING_BODY", "error": "Body is necessary."}
+        )
+
+
+def _missing_email_is_not_found(scope: Scope, reply: Reply) -> None:
+    if (reply.json() or {}).get("errorCode") == "SUBSCRIBER_EMAIL_IS_NECESSARY":
+        reply.status = 404
+        _edit_json(
+            reply, lambda b: {**b, "errorCode": "SUBSCRIBER_NOT_FOUND", "error": "Not found."}
+        )
+
+
+def _ignore_developer_mode(scope: Scope) -> Scope:
+    return {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"x-developer-mode"]}
+
+
+def _developer_updates_hit_production(scope: Scope) -> Scope:
+    return _ignore_developer_mode(scope) if scope["method"] == "PUT" else scope
+
+
+def _get_answers_other_email(scope: Scope, reply: Reply) -> None:
+    if scope["method"] == "GET":
+        _edit_subscribers(reply, lambda data: data.update(email="someone-else@example.com"))
+
+
+def _remove_names_wrong_list(scope: Scope, reply: Reply) -> None:
+    def edit(body: Any) -> Any:
+        if isinstance(body.get("data"), dict):
+            body["data"]["segmentationListId"] = "some-other-list"
+        return body
+
+    if scope["method"] == "DELETE" and reply.status == 200:
+        _edit_json(reply, edit)
+
+
+def _forbidden_with_wrong_code(scope: Scope, reply: Reply) -> None:
+    if reply.status == 403:
+        _edit_json(reply, lambda b: {**b, "errorCode": "SUBSCRIBER_NOT_FOUND"})
+
+
+def _sent_key(scope: Scope) -> str:
+    return dict(scope["headers"]).get(b"x-api-key", b"").decode("latin-1")
+
+
+def _leak_key_json_escaped(scope: Scope, reply: Reply) -> None:
+    # As PHP's json_encode writes it: `\/` for `/`, `\"` for `"`, `\u0026`-style for nothing.
+    escaped = json.dumps(_sent_key(scope))[1:-1].replace("/", "\\/")
+    if reply.body.endswith(b"}"):
+        reply.body = reply.body[:-1] + b',"debug":"' + escaped.encode() + b'"}'
+        reply.set_body(reply.body)
+
+
+def _leak_key_in_header(scope: Scope, reply: Reply) -> None:
+    reply.headers.append((b"x-debug-key", quote(_sent_key(scope), safe="").encode()))
+
+
+def _leak_key_xml_escaped(scope: Scope, reply: Reply) -> None:
+    if reply.status >= 400:
+        echoed = html.escape(_sent_key(scope))
+        _edit_json(reply, lambda b: {**b, "error": f"<detail key='{echoed}'/>"})
+
+
+def _drop_request_id_and_leak_key(scope: Scope, reply: Reply) -> None:
+    _drop_request_id(scope, reply)
+    _leak_key(scope, reply)
+
+
+def _no_key_is_server_error(scope: Scope, reply: Reply) -> None:
+    if not dict(scope["headers"]).get(b"x-api-key") and reply.status == 403:
+        reply.status = 500
+        _edit_json(reply, lambda b: {**b, "errorCode": "INTERNAL_SERVER_ERROR"})
+
+
 @dataclass(frozen=True)
 class Fault:
-    """A planted violation and the check of the suite that must report it."""
+    """A planted violation and the checks of the suite of which at least one must report it."""
 
     name: str
     expected_checks: frozenset[str]
     request: Callable[[Scope], Scope] | None = None
     response: Callable[[Scope, Reply], None] | None = None
+    handle: Callable[[Call, Scope, bytes], Awaitable[Reply]] | None = None
+    #: The key the run uses (special characters for the leak faults).
+    api_key: str = ""
+
+
+def _fault(name: str, *checks: str, **how: Any) -> Fault:
+    return Fault(name, frozenset(checks), **how)
 
 
 FAULTS = {
     fault.name: fault
     for fault in (
-        Fault(
+        # -- the first 13 -----------------------------------------------------------------
+        _fault(
             "missing_request_id",
-            frozenset({"request_id_in_body", "response_schema_conformance"}),
+            "request_id_in_body",
+            "response_schema_conformance",
             response=_drop_request_id,
         ),
-        Fault("wrong_status", frozenset({"status_code_conformance"}), response=_create_says_200),
-        Fault("wrong_types", frozenset({"response_schema_conformance"}), response=_id_is_a_number),
-        Fault("ignored_auth", frozenset({"ignored_auth", "auth_refused"}), request=_accept_any_key),
-        Fault("lost_writes", frozenset({"read_after_write"}), request=_lose_creates),
-        Fault("stale_updates", frozenset({"update_reflected"}), request=_ignore_updates),
-        Fault("wrong_error_code", frozenset({"documented_error_code"}), response=_wrong_error_code),
-        Fault("leaked_key", frozenset({"api_key_not_in_response"}), response=_leak_key),
-        Fault("server_error", frozenset({"not_a_server_error"}), response=_server_error_on_update),
-        Fault(
-            "empty_error_message",
-            frozenset({"error_message_not_empty"}),
-            response=_empty_error_message,
-        ),
-        Fault(
-            "wrong_content_type",
-            frozenset({"content_type_conformance"}),
-            response=_text_content_type,
-        ),
-        Fault(
+        _fault("wrong_status", "status_code_conformance", response=_create_says_200),
+        _fault("wrong_types", "response_schema_conformance", response=_id_is_a_number),
+        _fault("ignored_auth", "ignored_auth", "auth_refused", request=_accept_any_key),
+        _fault("lost_writes", "read_after_write", request=_lose_creates),
+        _fault("stale_updates", "update_reflected", request=_ignore_updates),
+        _fault("wrong_error_code", "documented_error_code", response=_wrong_error_code),
+        _fault("leaked_key", "api_key_not_in_response", response=_leak_key),
+        _fault("server_error", "not_a_server_error", response=_server_error_on_update),
+        _fault("empty_error_message", "error_message_not_empty", response=_empty_error_message),
+        _fault("wrong_content_type", "content_type_conformance", response=_text_content_type),
+        _fault(
             "membership_wrong_list",
-            frozenset({"membership", "response_schema_conformance"}),
+            "membership",
+            "response_schema_conformance",
+            "answer_matches_request",
             response=_membership_names_wrong_list,
         ),
-        Fault(
+        _fault(
             "rejects_valid_data",
-            frozenset({"positive_data_acceptance", "read_after_write"}),
+            "positive_data_acceptance",
+            "read_after_write",
             response=_reject_names,
+        ),
+        # -- every promise with a local check ---------------------------------------------
+        _fault("redirect_elsewhere", "no_redirect", handle=_redirect_elsewhere),
+        _fault("request_id_reused", "request_id_unique", response=_constant_request_id),
+        _fault(
+            "created_after_updated", "subscriber_dates_consistent", response=_created_after_updated
+        ),
+        _fault(
+            "unsubscribed_without_date",
+            "subscriber_dates_consistent",
+            "dates_follow_writes",
+            response=_unsubscribed_without_date,
+        ),
+        _fault("dates_in_future", "subscriber_dates_consistent", response=_dates_in_future),
+        _fault(
+            "dates_not_rfc3339",
+            "subscriber_dates_consistent",
+            "response_schema_conformance",
+            response=_dates_not_rfc3339,
+        ),
+        _fault("updated_at_frozen", "dates_follow_writes", response=_updated_at_frozen),
+        _fault("update_moves_created_at", "dates_follow_writes", response=_update_moves_created_at),
+        _fault("update_changes_id", "dates_follow_writes", response=_update_changes_id),
+        _fault("reads_bump_updated_at", "reads_change_nothing", response=_reads_bump_updated_at),
+        _fault("ids_change_per_read", "reads_change_nothing", response=_ids_change_per_read),
+        _fault(
+            "duplicate_create_accepted",
+            "duplicate_create_conflicts",
+            handle=_duplicate_create_accepted,
+        ),
+        _fault(
+            "duplicate_create_overwrites",
+            "duplicate_create_conflicts",
+            handle=_duplicate_create_overwrites,
+        ),
+        _fault(
+            "unknown_list_creates_anyway",
+            "unknown_list_refused",
+            handle=_unknown_list_creates_anyway,
+        ),
+        _fault(
+            "partial_add_on_unknown_list",
+            "unknown_list_refused",
+            handle=_partial_add_on_unknown_list,
+        ),
+        _fault("missing_body_is_422", "missing_body_refused", response=_missing_body_is_422),
+        _fault(
+            "invalid_email_is_missing_body",
+            "invalid_input_refused",
+            response=_invalid_email_is_missing_body,
+        ),
+        _fault(
+            "missing_email_is_not_found",
+            "missing_email_refused",
+            response=_missing_email_is_not_found,
+        ),
+        _fault(
+            "not_enabled_accepted",
+            "not_enabled_refused",
+            "answer_matches_request",
+            handle=_not_enabled_accepted,
+        ),
+        _fault("developer_mode_ignored", "developer_mode_isolated", request=_ignore_developer_mode),
+        _fault(
+            "developer_updates_hit_production",
+            "developer_mode_isolated",
+            request=_developer_updates_hit_production,
+        ),
+        _fault(
+            "refused_create_still_writes",
+            "refusal_changes_nothing",
+            handle=_refused_create_still_writes,
+        ),
+        _fault(
+            "get_answers_other_email",
+            "answer_matches_request",
+            "read_after_write",
+            response=_get_answers_other_email,
+        ),
+        _fault(
+            "remove_names_wrong_list",
+            "answer_matches_request",
+            "membership",
+            response=_remove_names_wrong_list,
+        ),
+        _fault("remove_keeps_membership", "membership", handle=_remove_keeps_membership),
+        _fault(
+            "second_removal_succeeds",
+            "membership",
+            "unknown_email_not_found",
+            handle=_second_removal_succeeds,
+        ),
+        _fault(
+            "forbidden_with_wrong_code",
+            "error_code_matches_status",
+            "auth_refused",
+            response=_forbidden_with_wrong_code,
+        ),
+        _fault(
+            "leaked_key_json_escaped",
+            "api_key_not_in_response",
+            response=_leak_key_json_escaped,
+            api_key=SPECIAL_KEY,
+        ),
+        _fault(
+            "leaked_key_in_header",
+            "api_key_not_in_response",
+            response=_leak_key_in_header,
+            api_key=SPECIAL_KEY,
+        ),
+        _fault(
+            "leaked_key_xml_escaped",
+            "api_key_not_in_response",
+            response=_leak_key_xml_escaped,
+            api_key=SPECIAL_KEY,
+        ),
+        _fault(
+            "no_key_is_server_error",
+            "ignored_auth",
+            "auth_refused",
+            response=_no_key_is_server_error,
         ),
     )
 }
@@ -203,13 +634,16 @@ class FaultyMock:
         self.inner = inner
         self.fault = fault
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or self.fault is None or not _is_api(scope):
-            await self.inner(scope, receive, send)
-            return
-        if self.fault.request is not None:
-            scope = self.fault.request(scope)
+    async def _call(self, scope: Scope, body: bytes) -> Reply:
+        """The inner mock's answer to a request with this scope and body."""
         reply = Reply(0, [], b"")
+        sent = [False]
+
+        async def receive() -> dict[str, Any]:
+            if sent[0]:
+                return {"type": "http.disconnect"}
+            sent[0] = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -218,9 +652,32 @@ class FaultyMock:
             elif message["type"] == "http.response.body":
                 reply.body += message.get("body", b"")
 
-        await self.inner(scope, receive, capture)
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.inner({**scope, "headers": headers}, receive, capture)
+        return reply
+
+    async def _default(self, call: Call, scope: Scope, body: bytes) -> Reply:
+        assert self.fault is not None
+        if self.fault.request is not None:
+            scope = self.fault.request(scope)
+        reply = await call(scope, body)
         if self.fault.response is not None:
             self.fault.response(scope, reply)
+        return reply
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or self.fault is None or not _is_api(scope):
+            await self.inner(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        handle = self.fault.handle or self._default
+        reply = await handle(self._call, scope, body)
         await send(
             {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
         )
@@ -234,7 +691,8 @@ def serve_faulty(fault: Fault | None, **mock_kwargs: Any) -> Iterator[tuple[str,
 
     from pingback_ext.mock.server import base_url_for, bind_socket, uvicorn_server
 
-    kwargs: dict[str, Any] = {"api_keys": (KEY,), "segmentation_lists": LISTS, "rate_limit": 0}
+    key = fault.api_key if fault is not None and fault.api_key else KEY
+    kwargs: dict[str, Any] = {"api_keys": (key,), "segmentation_lists": LISTS, "rate_limit": 0}
     kwargs.update(mock_kwargs)
     inner = create_app(**kwargs)
     sock = bind_socket("127.0.0.1", 0)
@@ -242,9 +700,10 @@ def serve_faulty(fault: Fault | None, **mock_kwargs: Any) -> Iterator[tuple[str,
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        for _ in range(1000):
-            if server.started or not thread.is_alive():
-                break
+        # A cold start (first import of uvicorn's protocols, a loaded machine) can take
+        # seconds; the deadline is generous, the loop ends as soon as the server is up.
+        deadline = time.monotonic() + 60
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
             thread.join(0.01)
         assert server.started, "faulty mock did not start"
         yield base_url_for(sock), inner

@@ -1,21 +1,38 @@
-"""The suite is tested itself: it passes on the faithful mock and fails on each planted fault."""
+"""The suite is tested itself: it passes on the faithful mock and fails on each planted fault,
+reports every distinct failure, never follows a redirect, and never shows the key."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.contract.faults import FAULTS, KEY, LISTS, serve_faulty
+from pingback_ext.contract.redaction import Secret
+from tests.contract import faults
+from tests.contract.faults import FAULTS, KEY, LISTS, SPECIAL_KEY, serve_faulty
 
 MAX_EXAMPLES = "6"
 
 
-def _target_args(base_url: str) -> list[str]:
-    args = ["--base-url", base_url, "--api-key", KEY, "--max-examples", MAX_EXAMPLES]
+def _target_args(base_url: str, key: str = KEY, examples: str = MAX_EXAMPLES) -> list[str]:
+    args = ["--base-url", base_url, "--api-key", key, "--max-examples", examples]
     for list_id in LISTS:
         args += ["--segmentation-list", list_id]
     return args
+
+
+def _assert_key_nowhere(key: str, run: Any, report_dir: Path) -> None:
+    """Not in the terminal output, the summary or any report file, in any encoding."""
+    secret = Secret(key)
+    assert not secret.found_in(run.output), "key in the terminal output"
+    for path in report_dir.rglob("*"):
+        if path.is_file():
+            assert not secret.found_in(path.read_bytes()), f"key in {path.name}"
 
 
 def test_faithful_mock_passes(contract_run: Any) -> None:
@@ -33,11 +50,18 @@ def test_faithful_mock_passes(contract_run: Any) -> None:
     }
 
 
+def test_there_are_at_least_thirty_planted_faults() -> None:
+    assert len(FAULTS) >= 30
+
+
 @pytest.mark.parametrize("name", sorted(FAULTS))
-def test_planted_fault_is_reported(contract_run: Any, name: str) -> None:
+def test_planted_fault_is_reported(contract_run: Any, tmp_path: Path, name: str) -> None:
     fault = FAULTS[name]
+    key = fault.api_key or KEY
+    # Only the checks expected to catch it: the point is that *they* do (and the run is short).
+    checks = ",".join(sorted(fault.expected_checks))
     with serve_faulty(fault) as (base_url, _):
-        run = contract_run(*_target_args(base_url))
+        run = contract_run(*_target_args(base_url, key), "--checks", checks)
     assert run.returncode == 1, run.output
     assert "FAIL:" in run.output
     assert run.failed_checks & fault.expected_checks, (
@@ -46,5 +70,175 @@ def test_planted_fault_is_reported(contract_run: Any, name: str) -> None:
     )
     # Every failure comes with a reproduction, and the key is never printed or stored.
     assert all(f["reproduction"] for f in run.summary["failures"])
-    assert KEY not in run.output
-    assert KEY not in str(run.summary)
+    _assert_key_nowhere(key, run, tmp_path / "report")
+
+
+def test_distinct_failures_of_one_response_are_all_reported(contract_run: Any) -> None:
+    """A response that leaks the key *and* drops requestId is reported for both."""
+    fault = faults.Fault(
+        "drop_and_leak", frozenset(), response=faults._drop_request_id_and_leak_key
+    )
+    with serve_faulty(fault) as (base_url, _):
+        run = contract_run(*_target_args(base_url))
+    assert {"request_id_in_body", "api_key_not_in_response"} <= run.failed_checks, run.output
+    # Grouped by root cause: one problem per check and title, however many cases.
+    problems = run.summary["problems"]
+    assert len(problems) == len({(p["check"], p["title"]) for p in problems})
+    assert sum(p["failingCases"] for p in problems) == len(run.summary["failures"])
+    assert f"{len(problems)} distinct problem(s)" in run.output
+
+
+def test_auth_failure_shows_the_probes_status(contract_run: Any) -> None:
+    """ignored_auth's status is the probe's (500 without a key), not the original 2xx."""
+    with serve_faulty(FAULTS["no_key_is_server_error"]) as (base_url, _):
+        run = contract_run(*_target_args(base_url))
+    ignored = [f for f in run.summary["failures"] if f["check"] == "ignored_auth"]
+    assert ignored, run.output
+    assert {f["status"] for f in ignored} == {500}
+
+
+class _Listener:
+    """A raw TCP server on loopback that records whatever any client sends it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.received = b""
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.received += conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def elsewhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Listener]:
+    listener = _Listener()
+    monkeypatch.setattr(faults, "ELSEWHERE", listener.origin)
+    yield listener
+    listener.close()
+
+
+def test_a_redirect_is_never_followed(contract_run: Any, elsewhere: _Listener) -> None:
+    with serve_faulty(FAULTS["redirect_elsewhere"]) as (base_url, _):
+        run = contract_run(*_target_args(base_url))
+    assert run.returncode == 1
+    assert elsewhere.received == b"", "the other origin was contacted"
+    redirects = [f for f in run.summary["failures"] if f["check"] == "no_redirect"]
+    assert redirects and elsewhere.origin in redirects[0]["message"], run.output
+    assert elsewhere.origin in run.output
+
+
+def test_record_then_replay_without_the_server(contract_run: Any, tmp_path: Path) -> None:
+    cassette = tmp_path / "run.har"
+    with serve_faulty(None) as (base_url, _):
+        run = contract_run(*_target_args(base_url, examples="3"), "--record", str(cassette))
+    assert run.returncode == 0, run.output
+    assert not Secret(KEY).found_in(cassette.read_bytes())
+    # The server is gone: a replay that tried the network would fail.
+    replay = contract_run("--replay", str(cassette))
+    assert replay.returncode == 0, replay.output
+    assert "replay of" in replay.output and sum(replay.summary["cases"].values()) > 50
+
+    har = json.loads(cassette.read_text())
+    entries = har["log"]["entries"]
+    number = next(n for n, e in enumerate(entries, 1) if e["response"]["status"] == 201)
+    content = entries[number - 1]["response"]["content"]
+    body = json.loads(content["text"])
+    del body["requestId"]
+    content["text"] = json.dumps(body)
+    broken = tmp_path / "broken.har"
+    broken.write_text(json.dumps(har))
+    replay = contract_run("--replay", str(broken))
+    assert replay.returncode == 1, replay.output
+    failed = [f for f in replay.summary["failures"] if f["check"] == "request_id_in_body"]
+    assert failed and failed[0]["exchange"].startswith(f"#{number} POST "), replay.output
+    assert f"recorded exchange #{number} POST" in replay.output
+
+
+def test_selection_by_check_and_operation(contract_run: Any) -> None:
+    with serve_faulty(FAULTS["missing_request_id"]) as (base_url, _):
+        excluded = contract_run(
+            *_target_args(base_url, examples="2"),
+            "--exclude-checks",
+            "request_id_in_body,response_schema_conformance,read_after_write,update_reflected",
+            "--exclude-checks",
+            "membership,dates_follow_writes,reads_change_nothing,duplicate_create_conflicts",
+            "--exclude-checks",
+            "unknown_list_refused,missing_body_refused,not_enabled_refused",
+            "--exclude-checks",
+            "developer_mode_isolated,refusal_changes_nothing,unknown_email_not_found,auth_refused",
+        )
+        only = contract_run(
+            *_target_args(base_url, examples="2"),
+            "--checks",
+            "request_id_in_body",
+            "--operation",
+            "getSubscriber",
+        )
+    assert excluded.returncode == 0, excluded.output
+    assert only.returncode == 1 and only.failed_checks == {"request_id_in_body"}, only.output
+    assert {f["operation"] for f in only.summary["failures"]} == {"GET /subscriber/{email}"}
+
+
+def test_unknown_names_are_usage_errors(contract_run: Any) -> None:
+    run = contract_run("--checks", "no_such_check")
+    assert run.returncode == 2 and "unknown check(s): no_such_check" in run.output
+    run = contract_run("--operation", "deleteEverything")
+    assert run.returncode == 2 and "unknown operationId(s): deleteEverything" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_settings_from_pyproject_and_flags_win(contract_run: Any, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.pingback.contract]\nmax-examples = 2\noperations = ["getSubscriber"]\n'
+        'checks = ["request_id_in_body"]\n'
+    )
+    with serve_faulty(None) as (base_url, _):
+        run = contract_run(*_target_args(base_url), "--max-examples", "1", cwd=project)
+    assert run.returncode == 0, run.output
+    assert set(run.summary["cases"]) == {"GET /subscriber/{email}"}
+    assert "max examples per operation: 1" in run.output  # the flag won
+    (project / "pyproject.toml").write_text('[tool.pingback.contract]\napi-key = "x"\n')
+    run = contract_run(cwd=project)
+    assert run.returncode == 2 and "no api-key" in run.output
+
+
+def test_too_short_keys_are_refused(contract_run: Any) -> None:
+    run = contract_run("--base-url", "http://127.0.0.1:9/v1", "--api-key", "k")
+    assert run.returncode == 2 and "too short to be redacted safely" in run.output
+
+
+def test_special_key_is_redacted_from_junit_and_summary(contract_run: Any, tmp_path: Path) -> None:
+    assert set('&<>"/+=%') <= set(SPECIAL_KEY)
+    with serve_faulty(FAULTS["leaked_key_json_escaped"]) as (base_url, _):
+        run = contract_run(*_target_args(base_url, SPECIAL_KEY))
+    assert "api_key_not_in_response" in run.failed_checks, run.output
+    report = tmp_path / "report"
+    assert (report / "junit.xml").is_file()
+    _assert_key_nowhere(SPECIAL_KEY, run, report)

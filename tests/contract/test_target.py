@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from contract_tests.server.transport import ContractAdapter, RateLimitedOut
-from pingback_ext.contract_report import Ledger
-from pingback_ext.contract_target import ContractTarget, Pacing, parse_rate
+from contract_tests.server.transport import (
+    ContractAdapter,
+    NoNetwork,
+    RateLimitedOut,
+    ReplayAdapter,
+    contract_session,
+)
+from pingback_ext.contract.redaction import Secret
+from pingback_ext.contract.report import Ledger
+from pingback_ext.contract.target import ContractTarget, Pacing, parse_rate
 from pingback_ext.errors import ConfigurationError, InsecureBaseURLError
+from pingback_ext.ratelimit import BURST_GAP, RATE_MARGIN, LocalPacer
+
+KEY = "contract-target-key-1"
 
 
 def test_no_base_url_is_the_embedded_mock_local_and_stateful() -> None:
@@ -23,24 +34,24 @@ def test_no_base_url_is_the_embedded_mock_local_and_stateful() -> None:
 
 
 def test_loopback_is_local_unpaced_unless_asked() -> None:
-    target = ContractTarget.resolve(base_url="http://localhost:9/v1", api_key="k")
+    target = ContractTarget.resolve(base_url="http://localhost:9/v1", api_key=KEY)
     assert target.is_local and target.stateful and target.pacing is None
     assert not target.developer_mode
-    paced = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key="k", rate_limit="5/s")
+    paced = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key=KEY, rate_limit="5/s")
     assert paced.pacing == Pacing(5.0, 1)
 
 
 def test_live_target_forces_developer_mode_paces_and_turns_state_off() -> None:
-    target = ContractTarget.resolve(base_url="https://connect.pingback.com/v1", api_key="k")
+    target = ContractTarget.resolve(base_url="https://connect.pingback.com/v1", api_key=KEY)
     assert not target.is_local and target.developer_mode
     assert target.pacing == Pacing(5.0, 2)
     assert not target.stateful and any("--stateful" in note for note in target.notes)
     assert ContractTarget.resolve(
-        base_url="https://connect.pingback.com/v1", api_key="k", stateful=True
+        base_url="https://connect.pingback.com/v1", api_key=KEY, stateful=True
     ).stateful
     with pytest.raises(ConfigurationError, match="cannot be turned off"):
         ContractTarget.resolve(
-            base_url="https://connect.pingback.com/v1", api_key="k", developer_mode=False
+            base_url="https://connect.pingback.com/v1", api_key=KEY, developer_mode=False
         )
 
 
@@ -74,7 +85,7 @@ def test_from_env_never_reads_the_clients_base_url() -> None:
     live = ContractTarget.from_env(
         {
             "PINGBACK_CONTRACT_BASE_URL": "https://pingback.invalid/v1",
-            "PINGBACK_CONTRACT_API_KEY": "k",
+            "PINGBACK_CONTRACT_API_KEY": KEY,
             "PINGBACK_CONTRACT_SEGMENTATION_LISTS": "a,b",
             "PINGBACK_CONTRACT_MAX_EXAMPLES": "7",
         }
@@ -108,7 +119,7 @@ def _request(headers: dict[str, str] | None = None) -> requests.PreparedRequest:
 
 
 def test_adapter_retries_429_after_retry_after_and_counts_it() -> None:
-    target = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key="k")
+    target = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key=KEY)
     ledger, slept = Ledger(), []
     inner = Scripted(429, 429, 200)
     adapter = ContractAdapter(target, ledger, inner, sleep=slept.append)
@@ -117,14 +128,14 @@ def test_adapter_retries_429_after_retry_after_and_counts_it() -> None:
 
 
 def test_adapter_gives_up_with_an_error_not_a_429() -> None:
-    target = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key="k")
+    target = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key=KEY)
     adapter = ContractAdapter(target, Ledger(), Scripted(*[429] * 20), sleep=lambda s: None)
     with pytest.raises(RateLimitedOut):
         adapter.send(_request())
 
 
 def test_adapter_overrides_developer_mode_on_live_targets() -> None:
-    target = ContractTarget.resolve(base_url="https://pingback.invalid/v1", api_key="k")
+    target = ContractTarget.resolve(base_url="https://pingback.invalid/v1", api_key=KEY)
     inner = Scripted(200)
     ContractAdapter(target, Ledger(), inner, sleep=lambda s: None).send(
         _request({"x-developer-mode": "false"})
@@ -134,7 +145,7 @@ def test_adapter_overrides_developer_mode_on_live_targets() -> None:
 
 def test_adapter_paces_to_the_bucket() -> None:
     target = ContractTarget.resolve(
-        base_url="http://127.0.0.1:9/v1", api_key="k", rate_limit="5/s", burst=2
+        base_url="http://127.0.0.1:9/v1", api_key=KEY, rate_limit="5/s", burst=2
     )
     slept: list[float] = []
 
@@ -143,32 +154,91 @@ def test_adapter_paces_to_the_bucket() -> None:
         time.sleep(seconds)
 
     adapter = ContractAdapter(target, Ledger(), Scripted(*[200] * 4), sleep=sleep)
-    for _ in range(2):
+    started = time.monotonic()
+    for _ in range(3):
         adapter.send(_request())
-    assert slept == []  # the burst
-    adapter.send(_request())
-    assert slept and 0 < sum(slept) <= 1 / (5 * 0.95) + 0.01
+    # The client's own pacer (one implementation, one margin): the second of a burst after
+    # BURST_GAP, the third one interval (plus the margin) after the first.
+    assert isinstance(adapter.pacer, LocalPacer)
+    cost = 0.2 * (1 + RATE_MARGIN)
+    # Sleeping only ever takes longer than asked: a lower bound on the clock, an upper bound
+    # on what was asked for (no timing assertion that a loaded machine could break).
+    assert time.monotonic() - started >= BURST_GAP + cost - 0.01
+    assert 0 < sum(slept) <= BURST_GAP + cost + 0.005
 
 
 def test_ledger_redacts_the_key_everywhere(tmp_path: Any) -> None:
-    ledger = Ledger(secrets=("s3cret-key",))
+    ledger = Ledger(secrets=(Secret("s3cret-key-1234"),))
     ledger.record_failure(
         operation="GET /x",
         check="c",
-        title="t s3cret-key",
-        message="body had s3cret-key",
-        reproduction="curl -H 'x-api-key: s3cret-key'",
+        title="t s3cret-key-1234",
+        message="body had s3cret-key-1234",
+        reproduction="curl -H 'x-api-key: s3cret-key-1234'",
         request_id="r1",
         status=200,
     )
     assert (
         ledger.record_failure(
-            operation="GET /x", check="c", title="t s3cret-key", message="", reproduction=""
+            operation="GET /x",
+            check="c",
+            title="t s3cret-key-1234",
+            message="",
+            reproduction="curl -H 'x-api-key: s3cret-key-1234'",
+            status=200,
         )
         is False
-    )  # the same finding twice is one failure
+    )  # the same failing case twice (hypothesis replays it) is one case
     text = ledger.summary()
     files = ledger.write_artifacts(tmp_path)
     assert "s3cret-key" not in text and "r1" in text and "[redacted]" in text
     assert all("s3cret-key" not in path.read_text() for path in files)
     assert len(files) == 2
+
+
+def test_problems_group_failing_cases_by_root_cause() -> None:
+    ledger = Ledger()
+    for operation in ("GET /a", "PUT /a", "POST /b"):
+        for credential in ("missing", "wrong"):
+            ledger.record_failure(
+                operation=operation,
+                check="auth_refused",
+                title="API key not refused",
+                message=credential,
+                reproduction=f"curl {operation} {credential}",
+            )
+    ledger.record_failure(
+        operation="GET /a", check="request_id_in_body", title="Missing", message="", reproduction=""
+    )
+    problems = ledger.problems()
+    assert [(p.check, len(p.cases)) for p in problems] == [
+        ("auth_refused", 6),
+        ("request_id_in_body", 1),
+    ]
+    assert problems[0].operations == ["GET /a", "POST /b", "PUT /a"]
+    assert ledger.verdict().startswith("FAIL: 2 distinct problem(s), 7 failing case(s)")
+    assert ledger.summary().count("PROBLEM ") == 2
+
+
+def test_session_never_follows_a_redirect() -> None:
+    """Even when the caller asks for it (schemathesis does), the 3xx is the answer."""
+
+    class Redirecting(Scripted):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            response = super().send(request, **kwargs)
+            response.headers["location"] = "https://elsewhere.invalid/steal"
+            return response
+
+    target = ContractTarget.resolve(base_url="http://127.0.0.1:9/v1", api_key=KEY)
+    inner = Redirecting(307, 200)
+    session = contract_session(target, Ledger(), inner, api_key=KEY)
+    response = session.get("http://127.0.0.1:9/v1/x", allow_redirects=True)
+    assert response.status_code == 307
+    assert [str(r.url) for r in inner.sent] == ["http://127.0.0.1:9/v1/x"]
+
+
+def test_replay_sessions_refuse_the_network() -> None:
+    target = ContractTarget.resolve(replay=Path("run.har"))
+    session = contract_session(target, Ledger(), ReplayAdapter())
+    with pytest.raises(NoNetwork):
+        session.get("http://127.0.0.1:9/v1/x")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from pingback_ext.contract.redaction import check_redactable
 from pingback_ext.errors import ConfigurationError
 from pingback_ext.settings import APIKey, check_base_url, is_loopback, parse_bool
 
@@ -33,7 +34,9 @@ DEFAULT_MAX_EXAMPLES = 25
 EMBEDDED_SEGMENTATION_LISTS = ("contract-list-a", "contract-list-b")
 #: Where `pingback contract` finds the suite when the package is not run from a checkout.
 SUITE_ENV = "PINGBACK_CONTRACT_SUITE"
-_REPO_SUITE = Path(__file__).resolve().parents[1] / "contract_tests" / "server"
+#: In a wheel the suite ships beside this module; in a checkout it is contract_tests/server.
+_PACKAGED_SUITE = Path(__file__).resolve().parent / "suite"
+_REPO_SUITE = Path(__file__).resolve().parents[2] / "contract_tests" / "server"
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*s(?:ec(?:ond)?)?)?\s*$")
 
 
@@ -79,15 +82,18 @@ class ContractTarget:
     seed: int = 0
     report_dir: Path | None = None
     notes: tuple[str, ...] = field(default=())
+    #: --checks / --exclude-checks (check and scenario names), --operation (operationIds).
+    checks: frozenset[str] = frozenset()
+    exclude_checks: frozenset[str] = frozenset()
+    operations: tuple[str, ...] = ()
+    #: --record: write every exchange to this HAR cassette; --replay: check one, no network.
+    record: Path | None = None
+    replay: Path | None = None
 
     @property
     def embedded(self) -> bool:
         """True when the suite starts its own mock."""
         return self.base_url is None
-
-    @property
-    def host(self) -> str:
-        return "embedded mock" if self.base_url is None else httpx.URL(self.base_url).host
 
     @classmethod
     def resolve(
@@ -103,8 +109,36 @@ class ContractTarget:
         max_examples: int = DEFAULT_MAX_EXAMPLES,
         seed: int = 0,
         report_dir: Path | None = None,
+        checks: Sequence[str] = (),
+        exclude_checks: Sequence[str] = (),
+        operations: Sequence[str] = (),
+        record: Path | None = None,
+        replay: Path | None = None,
     ) -> ContractTarget:
         """Apply the local/live rules; raises ConfigurationError naming the bad setting."""
+        selection = {
+            "checks": frozenset(_names(checks)),
+            "exclude_checks": frozenset(_names(exclude_checks)),
+            "operations": tuple(dict.fromkeys(_names(operations))),
+            "record": record,
+        }
+        if replay is not None:
+            if base_url is not None or record is not None:
+                raise ConfigurationError("--replay checks a cassette: no --base-url or --record")
+            return cls(
+                base_url=None,
+                api_key=None,
+                segmentation_lists=(),
+                developer_mode=False,
+                is_local=True,
+                stateful=False,
+                pacing=None,
+                max_examples=max_examples,
+                seed=seed,
+                report_dir=report_dir,
+                replay=replay,
+                **selection,  # type: ignore[arg-type]
+            )
         if max_examples < 1:
             raise ConfigurationError(f"max examples must be >= 1, got {max_examples}")
         lists = tuple(dict.fromkeys(item.strip() for item in segmentation_lists))
@@ -127,6 +161,7 @@ class ContractTarget:
                     "a base URL needs an API key (--api-key or PINGBACK_CONTRACT_API_KEY)"
                 )
             local, key = is_loopback(httpx.URL(base_url).host), APIKey(api_key)
+            check_redactable(api_key)
         if local:
             pacing = None if rate_limit is None else Pacing(parse_rate(rate_limit), burst or 1)
             dev = bool(developer_mode)
@@ -157,6 +192,7 @@ class ContractTarget:
             seed=seed,
             report_dir=report_dir,
             notes=tuple(notes),
+            **selection,  # type: ignore[arg-type]
         )
 
     @classmethod
@@ -200,6 +236,8 @@ class ContractTarget:
 
     def describe(self) -> list[str]:
         """Human-readable lines for the summary header (never the key)."""
+        if self.replay is not None:
+            return [f"target: replay of {self.replay} (no network)", *self._selection()]
         kind = "local" if self.is_local else "live"
         lines = [
             f"target: {self.base_url or 'embedded mock on 127.0.0.1'} ({kind})",
@@ -209,14 +247,36 @@ class ContractTarget:
             f"segmentation lists: {', '.join(self.segmentation_lists) or '(none)'}",
             f"max examples per operation: {self.max_examples}, seed {self.seed}",
         ]
+        lines += self._selection()
+        if self.record is not None:
+            lines.append(f"recording every exchange to {self.record}")
         return lines + [f"note: {note}" for note in self.notes]
+
+    def _selection(self) -> list[str]:
+        lines = []
+        if self.checks:
+            lines.append(f"checks: only {', '.join(sorted(self.checks))}")
+        if self.exclude_checks:
+            lines.append(f"checks excluded: {', '.join(sorted(self.exclude_checks))}")
+        if self.operations:
+            lines.append(f"operations: {', '.join(self.operations)}")
+        return lines
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    """Names from repeated options or comma-separated lists, stripped, without empties."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def suite_path(environ: Mapping[str, str] | None = None) -> Path:
-    """The server suite: $PINGBACK_CONTRACT_SUITE, else contract_tests/server in this checkout."""
+    """The server suite: $PINGBACK_CONTRACT_SUITE, else the copy shipped in the package, else
+    contract_tests/server in this checkout."""
     env = os.environ if environ is None else environ
     configured = env.get(SUITE_ENV)
-    path = Path(configured) if configured else _REPO_SUITE
+    if configured:
+        path = Path(configured)
+    else:
+        path = _PACKAGED_SUITE if (_PACKAGED_SUITE / "conftest.py").is_file() else _REPO_SUITE
     if not (path / "conftest.py").is_file():
         raise ConfigurationError(
             f"contract suite not found at {path}; run from a checkout of the repository "

@@ -1,0 +1,186 @@
+"""The API key in every encoding it can take in a body or a report, and how to hide it.
+
+A server can echo the key raw, JSON-escaped (`\\"`, `\\/`, `\\u0026`), HTML/XML-escaped
+(`&amp;`, `&#x27;`), percent-encoded (`%2F`, `%2f`, `+` for a space) or in a Python repr, and
+our own reports add encodings of their own (pytest's JUnit XML escapes `&<>"`, JSON artifacts
+escape quotes). `Secret.forms` lists every such spelling (and each spelling once more escaped
+for XML or JSON, as a body quoted in a JUnit message is) so `redact` can remove them all;
+`Secret.found_in` decodes a body every way it could have been encoded before looking, so it
+also finds spellings no list can enumerate (any `\\uXXXX` mix in JSON).
+
+Keys shorter than `MIN_KEY_LENGTH` are refused: redacting `k` would rewrite every letter k of
+a report, and a short key can also appear in a body by chance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+from pingback_ext.errors import ConfigurationError
+
+REDACTED = "[redacted]"
+UNREDACTABLE_LINE = "[redacted: this line held the API key in an unusual encoding]"
+#: Shorter keys cannot be redacted without mangling unrelated text.
+MIN_KEY_LENGTH = 12
+
+
+def check_redactable(key: str) -> None:
+    """Refuse a key that redaction could not hide safely (ConfigurationError)."""
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigurationError(
+            f"the API key is too short to be redacted safely from reports "
+            f"({len(key)} characters; the contract suite needs at least {MIN_KEY_LENGTH})"
+        )
+
+
+def _json_escapes(text: str) -> Iterator[str]:
+    yield json.dumps(text)[1:-1]
+    yield json.dumps(text, ensure_ascii=False)[1:-1]
+    plain = json.dumps(text, ensure_ascii=False)[1:-1]
+    yield plain.replace("/", "\\/")  # PHP, old Rails: `\/`
+    # Go, some JS encoders: <, >, & (and any other non-alphanumeric) as \u00XX
+    for case in (str.lower, str.upper):
+        yield "".join(
+            ch if ch.isalnum() else case(f"\\u{ord(ch):04x}").replace("\\U", "\\u") for ch in text
+        )
+        yield "".join(
+            case(f"\\u{ord(ch):04x}").replace("\\U", "\\u") if ch in "<>&'=+" else ch
+            for ch in plain
+        )
+
+
+def _markup_escapes(text: str) -> Iterator[str]:
+    yield html.escape(text, quote=True)  # &amp; &lt; &gt; &quot; &#x27;
+    yield html.escape(text, quote=False)
+    xml = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    yield xml
+    yield xml.replace('"', "&quot;").replace("'", "&apos;")
+    yield xml.replace('"', "&#34;").replace("'", "&#39;")
+    yield xml.replace('"', "&quot;")
+    # numeric references for every non-alphanumeric character, decimal and hex
+    yield "".join(ch if ch.isalnum() else f"&#{ord(ch)};" for ch in text)
+    yield "".join(ch if ch.isalnum() else f"&#x{ord(ch):x};" for ch in text)
+
+
+def _percent_escapes(text: str) -> Iterator[str]:
+    for encoded in (quote(text, safe=""), quote(text, safe="/"), quote_plus(text)):
+        yield encoded
+        yield re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+
+
+def _repr_escapes(text: str) -> Iterator[str]:
+    yield repr(text)[1:-1]
+    yield repr(text.encode("utf-8"))[2:-1]
+    yield text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _first_order(text: str) -> set[str]:
+    forms = {text}
+    for family in (_json_escapes, _markup_escapes, _percent_escapes, _repr_escapes):
+        forms.update(family(text))
+    return forms
+
+
+class Secret:
+    """One API key: its spellings, redaction from text, and detection in received data."""
+
+    __slots__ = ("_forms", "_value")
+
+    def __init__(self, value: str) -> None:
+        check_redactable(value)
+        self._value = value
+        forms = _first_order(value)
+        # A body quoted inside a report is escaped once more: JSON inside XML, XML inside JSON.
+        for form in list(forms):
+            forms.update(_markup_escapes(form))
+            forms.update(_json_escapes(form))
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every spelling `redact` removes, longest first."""
+        return tuple(self._forms)
+
+    def redact(self, text: str) -> str:
+        """`text` with every spelling of the key replaced; a line that still decodes to the
+        key (an encoding no list enumerates, such as every character as `\\uXXXX`) is
+        replaced whole."""
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        if not self.found_in(text):
+            return text
+        return "".join(
+            UNREDACTABLE_LINE + ("\n" if line.endswith("\n") else "")
+            if self.found_in(line)
+            else line
+            for line in re.findall(r"[^\n]*\n|[^\n]+", text)
+        )
+
+    def found_in(self, data: str | bytes) -> bool:
+        """True when the key appears in `data` in any encoding (decoded every way first)."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        return any(self._value in candidate for candidate in _decodings(text))
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+
+
+def _decodings(text: str) -> Iterator[str]:
+    """`text` as it is, and as every decoder a client or a reader might apply would see it."""
+    seen: set[str] = set()
+    pending = [text]
+    for _ in range(3):  # up to three nested encodings (percent inside JSON inside XML)
+        next_round: list[str] = []
+        for item in pending:
+            if item in seen:
+                continue
+            seen.add(item)
+            next_round.extend(_decode_once(item))
+        pending = next_round
+    yield from seen
+    yield from pending
+
+
+_JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
+_JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape_json(match: re.Match[str]) -> str:
+    if match.group(1):
+        return chr(int(match.group(1), 16))
+    char = match.group(2)
+    return _JSON_SIMPLE.get(char, char)
+
+
+def _decode_once(text: str) -> Iterable[str]:
+    out = [html.unescape(text), unquote(text), unquote_plus(text)]
+    with contextlib.suppress(ValueError):
+        out.extend(_json_strings(json.loads(text)))
+    # JSON string escapes anywhere in the text (a fragment, not a whole document)
+    out.append(_JSON_ESCAPE.sub(_unescape_json, text))
+    return out
+
+
+def redact_all(secrets: Iterable[Secret], text: str) -> str:
+    for secret in secrets:
+        text = secret.redact(text)
+    return text
