@@ -336,3 +336,18 @@ def test_a_records_unknown_fields_are_named_in_order() -> None:
     with pytest.raises(InvalidRequestError) as caught:
         request_bodies.update_body({"name": "Ana", "segmentation_lists": ["x"], "age": 3})
     assert str(caught.value).endswith(": age, segmentation_lists")
+
+
+@pytest.mark.parametrize(("field", "value", "name"), [
+    ("custom_fields", 5, "custom_fields"), ("custom_fields", 2.5, "custom_fields"),
+    ("segmentation_lists", 5, "segmentation list"),
+    ("segmentation_lists", 2.5, "segmentation list"),
+])  # fmt: skip
+def test_a_field_of_the_wrong_shape_is_refused_naming_it(
+    make_client: ClientFactory, api: respx.MockRouter, field: str, value: object, name: str
+) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        make_client().subscribers.create("ana@example.com", **{field: value})
+    message = str(caught.value)
+    assert message.startswith(name) and type(value).__name__ in message, message
+    assert not api.calls

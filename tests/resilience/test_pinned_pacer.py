@@ -408,3 +408,34 @@ def test_a_redis_failure_while_spending_the_budget_is_a_rate_limiter_error(
         pacer.acquire()
     assert "ConnectionError" in str(caught.value) and "mid-script" in str(caught.value)
     pacer.close()
+
+
+def test_a_redis_failure_at_any_step_is_a_rate_limiter_error(
+    redis_url: str, prefix: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the pause and extending it fail as clearly as spending the budget."""
+    import redis
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise redis.exceptions.ConnectionError("lost the connection")
+
+    pacer = redis_pacer(redis_url, prefix, clock)
+    pacer.acquire()  # the key names and the store are in place
+    monkeypatch.setattr(pacer._redis, "get", broken)
+    with pytest.raises(RateLimiterError, match="ConnectionError: lost the connection"):
+        pacer.acquire()
+    monkeypatch.undo()
+    monkeypatch.setattr(pacer, "_pause_script", broken)
+    with pytest.raises(RateLimiterError, match="ConnectionError: lost the connection"):
+        pacer.pause(1.0)
+    pacer.close()
+
+
+def test_a_salt_that_is_not_one_is_refused(
+    redis_url: str, prefix: str, clock: FakeClock, redis_conn: object
+) -> None:
+    redis_conn.set(f"{prefix}salt", "")  # type: ignore[attr-defined]
+    pacer = redis_pacer(redis_url, prefix, clock)
+    with pytest.raises(RateLimiterError, match="salt"):
+        pacer.acquire()
+    pacer.close()
