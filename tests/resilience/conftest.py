@@ -72,6 +72,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """Linux: the server ends with the test process even when that is killed (a mutmut timeout)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the fixture's own teardown still stops it
+        pass
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of our own on 127.0.0.1 (a free port, a temp dir), stopped afterwards."""
@@ -90,7 +101,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir),
              "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
         )  # fmt: skip
         url = f"redis://127.0.0.1:{port}/0"
         client = redis.Redis.from_url(url)
