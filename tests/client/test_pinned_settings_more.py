@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from pingback_ext import (
 )
 from pingback_ext.settings import (
     DEFAULT_RATE_LIMIT,
+    DEFAULT_TIMEOUT,
     KEY_HASH_ROUNDS,
     NOT_GIVEN,
     APIKey,
@@ -32,14 +34,18 @@ from pingback_ext.settings import (
     attempt_limit,
     check_base_url,
     check_headers,
+    check_max_retries,
+    check_retry_budget,
     env_value,
     flag,
     given,
     is_header_value,
+    is_loopback,
     parse_bool,
     rate_limit_from_env,
     setup_logging,
     shown_url,
+    timeout_from,
 )
 from tests.client.conftest import BASE_URL
 
@@ -567,3 +573,97 @@ def test_the_client_sets_up_logging_from_the_variable(
     monkeypatch.setenv("PINGBACK_LOG", "shout")
     with pytest.raises(ConfigurationError, match="PINGBACK_LOG"):
         Pingback(api_key="k", base_url=BASE_URL)
+
+
+# ----------------------------------------------------------------------------- loopback, retries
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST", "localhost.", "[::1]", "::1", "127.0.0.1", "127.255.0.9"]
+)
+def test_loopback_hosts(host: str) -> None:
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "Xlocalhost",
+        "localhostX",
+        "localhost.x",
+        "[localhost",
+        "foo.localhost",
+        "::2",
+        "[::2]",
+        "128.0.0.1",
+        "",
+    ],
+)
+def test_hosts_that_are_not_loopback(host: str) -> None:
+    assert not is_loopback(host)
+
+
+def test_distinct_keys_hash_apart_and_equal_keys_alike() -> None:
+    assert hash(APIKey("sk_a")) == hash(APIKey(" sk_a\n"))
+    assert hash(APIKey("sk_a")) != hash(APIKey("sk_b"))
+    assert len({APIKey("sk_a"), APIKey("sk_a "), APIKey("sk_b")}) == 2
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", None, True])
+def test_a_bad_max_retries_is_a_configuration_error_or_per_call_an_invalid_request(
+    bad: object,
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        check_max_retries(bad)
+    assert str(caught.value) == f"max_retries must be an integer >= 0, got {bad!r}"
+    with pytest.raises(InvalidRequestError) as per_call:
+        check_max_retries(bad, per_call=True)
+    assert not isinstance(per_call.value, ConfigurationError)
+    assert str(per_call.value) == f"max_retries must be an integer >= 0, got {bad!r}"
+
+
+@pytest.mark.parametrize("good", [0, 1, 10])
+def test_max_retries_from_zero_up(good: int) -> None:
+    assert check_max_retries(good) == good
+    assert check_max_retries(good, per_call=True) == good
+
+
+@pytest.mark.parametrize(("good", "kept"), [(0, 0.0), (0.0, 0.0), (0.5, 0.5), (60, 60.0)])
+def test_retry_budgets_from_zero_up(good: float, kept: float) -> None:
+    budget = check_retry_budget(good)
+    assert budget == kept and isinstance(budget, float)
+
+
+@pytest.mark.parametrize("bad", [-1, -0.1, math.inf, math.nan, True, False, "60", None])
+def test_other_retry_budgets_are_refused(bad: object) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        check_retry_budget(bad)
+    assert str(caught.value) == f"retry_budget must be a finite number >= 0, got {bad!r}"
+
+
+@pytest.mark.parametrize(("bad", "type_name"), [("5", "str"), (True, "bool"), ([], "list")])
+def test_a_timeout_that_is_not_a_number_is_refused(bad: object, type_name: str) -> None:
+    expected = f"timeout must be a number of seconds, got {type_name}"
+    with pytest.raises(ConfigurationError) as caught:
+        timeout_from(bad)  # type: ignore[arg-type]
+    assert str(caught.value) == expected
+    with pytest.raises(InvalidRequestError) as per_call:
+        timeout_from(bad, per_call=True)  # type: ignore[arg-type]
+    assert not isinstance(per_call.value, ConfigurationError)
+    assert str(per_call.value) == expected
+
+
+@pytest.mark.parametrize("bad", [0, -1.5, math.inf, math.nan])
+def test_a_timeout_must_be_positive_and_finite(bad: float) -> None:
+    expected = f"timeout must be a positive, finite number of seconds, got {bad!r}"
+    with pytest.raises(ConfigurationError) as caught:
+        timeout_from(bad)
+    assert str(caught.value) == expected
+    with pytest.raises(InvalidRequestError) as per_call:
+        timeout_from(bad, per_call=True)
+    assert str(per_call.value) == expected
+
+
+def test_timeout_none_is_no_timeout_and_not_given_the_default() -> None:
+    assert timeout_from(None) == httpx.Timeout(None)
+    assert timeout_from(NOT_GIVEN) == DEFAULT_TIMEOUT == httpx.Timeout(30.0, connect=5.0)
