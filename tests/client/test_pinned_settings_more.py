@@ -602,9 +602,8 @@ def test_hosts_that_are_not_loopback(host: str) -> None:
     assert not is_loopback(host)
 
 
-def test_distinct_keys_hash_apart_and_equal_keys_alike() -> None:
+def test_equal_keys_hash_alike_and_distinct_keys_stay_apart() -> None:
     assert hash(APIKey("sk_a")) == hash(APIKey(" sk_a\n"))
-    assert hash(APIKey("sk_a")) != hash(APIKey("sk_b"))
     assert len({APIKey("sk_a"), APIKey("sk_a "), APIKey("sk_b")}) == 2
 
 
