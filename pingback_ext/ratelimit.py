@@ -78,8 +78,8 @@ class _Budget:
     """The GCRA parameters for `rate` requests/s with bursts of `burst`, margins included."""
 
     def __init__(self, rate: float, burst: int) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
-            raise ConfigurationError(f"rate_limit must be a positive number, got {rate!r}")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
+            raise ConfigurationError(f"rate_limit must be a finite number > 0, got {rate!r}")
         if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
             raise ConfigurationError(f"burst must be an integer >= 1, got {burst!r}")
         self.rate = float(rate)

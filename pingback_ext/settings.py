@@ -301,6 +301,11 @@ def developer_mode_from(
     return flag("developer_mode", value)
 
 
+#: A plain decimal number (`5`, `0.5`, `.5`, `1e3`): what float() alone would also take (`1_000`,
+#: Arabic-Indic digits, `infinity`, `nan`) is not how anyone writes a rate in an env file.
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> float:
     """The pace when `rate_limit=` is not given: PINGBACK_RATE_LIMIT (requests/s; 0 turns
     pacing off), else Pingback's 5/s."""
@@ -308,10 +313,8 @@ def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> float:
     raw = env_value(env, "PINGBACK_RATE_LIMIT")
     if raw is None:
         return DEFAULT_RATE_LIMIT
-    try:
-        rate = float(raw.strip())
-    except ValueError:
-        rate = math.nan
+    raw = raw.strip()
+    rate = float(raw) if _DECIMAL.fullmatch(raw) else math.nan
     if not 0 <= rate < math.inf:
         raise ConfigurationError("PINGBACK_RATE_LIMIT must be a number >= 0 (0 turns pacing off)")
     return rate

@@ -150,24 +150,25 @@ def root(
         str | None,
         typer.Option(envvar="PINGBACK_BASE_URL", help="API base URL.", show_envvar=True),
     ] = None,
+    # developer mode and the pace fall back to PINGBACK_DEVELOPER_MODE / PINGBACK_RATE_LIMIT in
+    # the client (settings.py), the one reader of those variables: no `envvar=` here, so the CLI
+    # and `Pingback()` cannot read the same variable two ways.
     developer_mode: Annotated[
         bool | None,
         typer.Option(
             "--developer-mode/--production",
-            envvar="PINGBACK_DEVELOPER_MODE",
-            help="Use Pingback's developer-mode sandbox (fake data).",
-            show_envvar=True,
+            help="Use Pingback's developer-mode sandbox (fake data). "
+            "Default: PINGBACK_DEVELOPER_MODE (true or false), else production.",
         ),
     ] = None,
     rate_limit: Annotated[
-        float,
+        float | None,
         typer.Option(
-            envvar="PINGBACK_RATE_LIMIT",
-            help="Requests per second to pace to (Pingback allows 5); 0 turns pacing off.",
-            show_envvar=True,
+            help="Requests per second to pace to; 0 turns pacing off. "
+            "Default: PINGBACK_RATE_LIMIT, else 5 (Pingback's limit).",
             min=0,
         ),
-    ] = 5.0,
+    ] = None,
     json_output: Annotated[
         bool | None,
         typer.Option(

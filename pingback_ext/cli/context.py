@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import typer
 
 from pingback_ext.client import Pingback
+from pingback_ext.settings import NOT_GIVEN
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class GlobalOptions:
     api_key: str | None = None
     base_url: str | None = None
     developer_mode: bool | None = None
-    rate_limit: float = 5.0
+    rate_limit: float | None = None  # None: not given (the client reads PINGBACK_RATE_LIMIT)
     json_output: bool | None = None
     debug: bool = False
 
@@ -32,7 +33,7 @@ class GlobalOptions:
             api_key=self.api_key,
             base_url=self.base_url,
             developer_mode=self.developer_mode,
-            rate_limit=self.rate_limit or None,
+            rate_limit=NOT_GIVEN if self.rate_limit is None else self.rate_limit,
         )
 
 

@@ -314,7 +314,8 @@ def test_8_a_huge_email_is_an_invalid_request_and_nothing_is_sent(
     "options",
     [{"timeout": float("inf")}, {"timeout": float("nan")}, {"timeout": -1}, {"timeout": "2"},
      {"max_retries": -1}, {"max_retries": 1.5}, {"retry_budget": float("inf")},
-     {"rate_limit": float("nan")}, {"default_headers": {"x-api-key": "other"}},
+     {"rate_limit": float("nan")}, {"rate_limit": float("inf")}, {"rate_limit": -1},
+     {"default_headers": {"x-api-key": "other"}},
      {"default_headers": {"x-note": "caf\u00e9"}}, {"default_headers": {"x-note": " pad"}},
      {"developer_mode": "maybe"}, {"strict": "yes"}],
 )  # fmt: skip

@@ -88,6 +88,9 @@ def test_an_empty_rate_limit_variable_counts_as_unset(unset: str) -> None:
         (" 7 ", 7.0),
         ("0.5\n", 0.5),
         ("1e3", 1000.0),
+        ("1E-1", 0.1),
+        (".5", 0.5),
+        ("5.", 5.0),
         ("5", 5.0),
     ],
 )
@@ -98,7 +101,27 @@ def test_rate_limits_are_numbers_from_zero_up(raw: str, rate: float) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["-1", "-0.001", "nan", "NaN", "inf", "-inf", "Infinity", "1e999", "abc", "5/s", "5 5", "0x5"],
+    [
+        "-1",
+        "-0.001",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e999",
+        "abc",
+        "5/s",
+        "5 5",
+        "0x5",
+        "1_000",
+        "\u0665",
+        "\uff15",
+        "+5",
+        ".",
+        "1e",
+        "5\x00",
+    ],  # float() takes all but the last 4
 )
 def test_other_rate_limits_are_refused_naming_the_variable(raw: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
