@@ -102,13 +102,13 @@ def extras(options: Mapping[str, Any]) -> Extras:
         raise InvalidRequestError("extra_query must map names to strings or numbers")
     if not isinstance(body, Mapping) or not all(isinstance(k, str) for k in body):
         raise InvalidRequestError("extra_body must be a mapping of JSON field names to values")
-    try:
-        json.dumps(dict(body), allow_nan=False)
-        for key, value in query.items():
-            _string(f"extra_query {key!r}", key)
-            _string(f"extra_query {key!r} value", str(value))
+    try:  # as httpx will encode it: UTF-8 JSON, no NaN or infinity
+        json.dumps(dict(body), allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"extra_body or extra_query cannot be sent: {exc}") from None
+        raise InvalidRequestError(f"extra_body cannot be sent as JSON: {exc}") from None
+    for key, value in query.items():
+        _string(f"extra_query {key!r}", key)
+        _string(f"extra_query {key!r} value", str(value))
     return Extras(
         headers=check_headers(options.get("extra_headers") or {}, what="extra_headers",
                               per_call=True),

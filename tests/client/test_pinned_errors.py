@@ -112,11 +112,21 @@ def test_403_is_forbidden_declared_or_not(declared: bool) -> None:
     assert errors.error_class(403, "FORBIDDEN", declared=declared) is errors.Forbidden
 
 
-@pytest.mark.parametrize("status", [300, 301, 307, 308])
-def test_an_undeclared_redirect_is_unexpected(status: int) -> None:
-    for code in ("SOMETHING_NEW", None):
-        cls = errors.error_class(status, code, declared=False)
-        assert issubclass(cls, errors.UnexpectedStatus)
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 304, 307, 308, 399])
+@pytest.mark.parametrize("declared", [True, False])
+def test_every_3xx_is_redirected_whatever_its_error_code(status: int, declared: bool) -> None:
+    """The whole 3xx range, from 300 to 399: the key never follows one, and no errorCode in the
+    body (a proxy's page could carry any) turns it into another error."""
+    for code in ("SOMETHING_NEW", None, "SUBSCRIBER_NOT_FOUND", "INVALID_INPUT"):
+        assert errors.error_class(status, code, declared=declared) is errors.Redirected
+    assert issubclass(errors.Redirected, errors.UnexpectedStatus)
+
+
+@pytest.mark.parametrize("status", [200, 299, 400, 404, 500])
+def test_only_3xx_is_redirected(status: int) -> None:
+    for code in ("SOMETHING_NEW", None, "SUBSCRIBER_NOT_FOUND"):
+        assert errors.error_class(status, code, declared=True) is not errors.Redirected
+        assert errors.error_class(status, code, declared=False) is not errors.Redirected
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 405, 409, 418, 422, 499])

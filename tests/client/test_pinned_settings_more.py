@@ -21,6 +21,7 @@ from pingback_ext import (
     ConfigurationError,
     InsecureBaseURLError,
     InvalidRequestError,
+    MissingAPIKeyError,
     Pingback,
     settings,
 )
@@ -688,3 +689,89 @@ def test_a_timeout_must_be_positive_and_finite(bad: float) -> None:
 def test_timeout_none_is_no_timeout_and_not_given_the_default() -> None:
     assert timeout_from(None) == httpx.Timeout(None)
     assert timeout_from(NOT_GIVEN) == DEFAULT_TIMEOUT == httpx.Timeout(30.0, connect=5.0)
+
+
+# ----------------------------------------------------------------------------- what errors say
+# A setting's error is the user's only clue: its words are part of the interface (and a lost
+# argument, a `None` where a name or position belongs, must not go unnoticed).
+
+
+@pytest.mark.parametrize(
+    ("not_text", "type_name"),
+    [(None, "NoneType"), (12345, "int"), (b"k", "bytes"), (["k"], "list")],
+)
+def test_a_key_that_is_not_text_names_its_type(not_text: object, type_name: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        APIKey(not_text)  # type: ignore[arg-type]
+    assert str(caught.value) == f"the API key must be a string, got {type_name}"
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t\n "])
+def test_an_empty_key_says_it_is_empty(blank: str) -> None:
+    with pytest.raises(MissingAPIKeyError) as caught:
+        APIKey(blank)
+    assert str(caught.value) == "the API key is empty"
+
+
+@pytest.mark.parametrize(
+    ("key", "position"),
+    [("ab\x00cd", 2), ("\u00e9abc", 0), ("abc\u2028d", 3), (" a\nb ", 1), ("a\x7fb", 1),
+     ("abc\x1f\x00", 3)],
+)  # fmt: skip
+def test_a_key_that_cannot_be_a_header_names_its_first_bad_position_not_itself(
+    key: str, position: int
+) -> None:
+    """Positions count from 0 after the surrounding whitespace is stripped."""
+    with pytest.raises(ConfigurationError) as caught:
+        APIKey(key)
+    assert str(caught.value) == (
+        f"the API key cannot be sent as a header: its character at position {position} is not "
+        "printable ASCII (the key itself is not shown)"
+    )
+
+
+def test_no_key_anywhere_says_where_one_goes() -> None:
+    with pytest.raises(MissingAPIKeyError) as caught:
+        settings.resolve(api_key=None, base_url=None, environ={})
+    assert str(caught.value) == "pass api_key=... or set PINGBACK_API_KEY"
+
+
+@pytest.mark.parametrize(("value", "type_name"), [("yes", "str"), (1, "int"), (None, "NoneType")])
+def test_a_strict_that_is_not_a_bool_is_refused_naming_its_type(
+    value: object, type_name: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        settings.resolve(api_key="k", base_url=None, strict=value, environ={})  # type: ignore[arg-type]
+    assert str(caught.value) == f"strict must be a bool, got {type_name}"
+
+
+def test_resolve_reads_leniently_unless_told_otherwise() -> None:
+    assert settings.resolve(api_key="k", base_url=None, environ={}).strict is False
+    assert settings.resolve(api_key="k", base_url=None, strict=True, environ={}).strict is True
+
+
+def test_a_bad_developer_mode_argument_names_the_setting() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        settings.developer_mode_from("maybe", {})
+    assert str(caught.value) == "developer_mode must be true/false, 1/0 or yes/no, got 'maybe'"
+    with pytest.raises(ConfigurationError) as caught:
+        settings.developer_mode_from(1, {})  # type: ignore[arg-type]
+    assert str(caught.value) == "developer_mode must be a bool or 'true'/'false', got int"
+
+
+def test_developer_mode_reads_the_environment_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINGBACK_DEVELOPER_MODE", "true")
+    assert settings.developer_mode_from(NOT_GIVEN, {}) is False
+    assert settings.developer_mode_from(None, {"PINGBACK_DEVELOPER_MODE": "no"}) is False
+    assert settings.developer_mode_from(NOT_GIVEN) is True  # the process environment by default
+    assert settings.developer_mode_from(None) is True
+    monkeypatch.setenv("PINGBACK_DEVELOPER_MODE", "false")
+    assert settings.developer_mode_from(NOT_GIVEN, {"PINGBACK_DEVELOPER_MODE": "1"}) is True
+    assert (
+        settings.resolve(
+            api_key="k", base_url=None, environ={"PINGBACK_DEVELOPER_MODE": "yes"}
+        ).developer_mode
+        is True
+    )  # resolve hands its environment on
+    monkeypatch.setenv("PINGBACK_DEVELOPER_MODE", "true")
+    assert settings.resolve(api_key="k", base_url=None, environ={}).developer_mode is False

@@ -7,6 +7,7 @@ the last of the burst `BURST_GAP` later, then one every `1/rate * (1 + RATE_MARG
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import uuid
@@ -17,7 +18,7 @@ import pytest
 from pingback_ext.errors import ConfigurationError, RateLimiterError
 from pingback_ext.mock.ratelimit import TokenBucketLimiter
 from pingback_ext.ratelimit import BURST_GAP, RATE_MARGIN, LocalPacer, RedisPacer
-from pingback_ext.settings import APIKey
+from pingback_ext.settings import KEY_HASH_ROUNDS, APIKey
 from tests.resilience.conftest import FakeClock, free_port
 
 #: (rate, burst) pairs: Pingback's own, fractional rates, bursts of 1 and more than 2.
@@ -439,3 +440,69 @@ def test_a_salt_that_is_not_one_is_refused(
     with pytest.raises(RateLimiterError, match="salt"):
         pacer.acquire()
     pacer.close()
+
+
+# ----------------------------------------------------------------------------- the pause's edge
+
+
+@pytest.mark.parametrize("pacer_class", ["local", "redis"])
+def test_a_pause_ending_exactly_when_the_caller_may_stop_waiting_is_waited_out(
+    pacer_class: str, request: pytest.FixtureRequest, prefix: str, clock: FakeClock
+) -> None:
+    """acquire(max_pause) refuses only a pause *longer* than max_pause; one of exactly that
+    length is waited (a call with `timeout=5` meets a 5 s Retry-After and still goes)."""
+    pacer = (
+        LocalPacer(5, 2, clock=clock, sleep=clock.sleep)
+        if pacer_class == "local"
+        else redis_pacer(request.getfixturevalue("redis_url"), prefix, clock)
+    )
+    pacer.pause(5.0)
+    start = clock.now
+    assert pacer.acquire(max_pause=4.999) == pytest.approx(5.0)  # refused, nothing waited
+    assert clock.now == start
+    assert pacer.acquire(max_pause=5.0) == 0.0
+    assert clock.now - start == pytest.approx(5.0)
+    if isinstance(pacer, RedisPacer):
+        pacer.close()
+
+
+# ----------------------------------------------------------------------------- Redis key names
+
+
+def test_every_version_names_a_keys_budget_alike(
+    redis_url: str, prefix: str, clock: FakeClock, redis_conn: object
+) -> None:
+    """Processes on different versions of the toolkit share one budget only if they derive the
+    same names: `{prefix}` + the first 32 hex digits of PBKDF2-HMAC-SHA256(key, salt,
+    KEY_HASH_ROUNDS), with `:pause` beside it. A rolling deploy must not split the budget."""
+    pacer = redis_pacer(redis_url, prefix, clock, key="sk_names")
+    assert repr(pacer).endswith("key='')")  # named on first use, not before (no round trip)
+    pacer.acquire()
+    pacer.pause(1)
+    salt = redis_conn.get(f"{prefix}salt")  # type: ignore[attr-defined]
+    digest = hashlib.pbkdf2_hmac("sha256", b"sk_names", salt, KEY_HASH_ROUNDS).hex()
+    bucket = f"{prefix}{digest[:32]}"
+    names = {k.decode() for k in redis_conn.keys(f"{prefix}*")}  # type: ignore[attr-defined]
+    assert names == {f"{prefix}salt", bucket, f"{bucket}:pause"}
+    assert repr(pacer).endswith(f"key={bucket!r})")
+    pacer.close()
+
+
+def test_a_redis_client_that_decodes_responses_shares_the_same_budget(
+    redis_url: str, prefix: str, clock: FakeClock
+) -> None:
+    """A redis client made with decode_responses=True reads the salt back as text: the pacer
+    still derives the same names, so it shares the budget with a bytes client."""
+    import redis
+
+    text_conn = redis.Redis.from_url(redis_url, decode_responses=True)
+    as_text = RedisPacer(text_conn, api_key="k", rate=0.5, burst=1, prefix=prefix,
+                         clock=clock, sleep=clock.sleep)  # fmt: skip
+    as_bytes = redis_pacer(redis_url, prefix, clock, 0.5, 1, key="k")
+    start = clock.now
+    as_text.acquire()
+    as_bytes.acquire()  # the same budget: waits the interval
+    assert clock.now - start == pytest.approx(interval(0.5), abs=0.002)
+    assert repr(as_text).partition("key=")[2] == repr(as_bytes).partition("key=")[2]
+    as_text.close()
+    as_bytes.close()
