@@ -716,7 +716,7 @@ def test_an_empty_key_says_it_is_empty(blank: str) -> None:
 @pytest.mark.parametrize(
     ("key", "position"),
     [("ab\x00cd", 2), ("\u00e9abc", 0), ("abc\u2028d", 3), (" a\nb ", 1), ("a\x7fb", 1),
-     ("abc\x1f\x00", 3)],
+     ("abc\x1f\x00", 3), ("a b\x00", 3), ("a~\x00", 2), ("19\x00", 2), ("~ \x80", 2)],
 )  # fmt: skip
 def test_a_key_that_cannot_be_a_header_names_its_first_bad_position_not_itself(
     key: str, position: int

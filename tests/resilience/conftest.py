@@ -26,6 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
 class FakeClock:
     """Time that moves only when someone sleeps; records every sleep."""
 
+    #: No test here needs more; time that only moves when slept would otherwise spin forever.
+    MAX_SLEEPS = 10_000
+
     def __init__(self, start: float = 1_000.0) -> None:
         self.now = start
         self.sleeps: list[float] = []
@@ -34,6 +37,8 @@ class FakeClock:
         return self.now
 
     def sleep(self, seconds: float) -> None:
+        if len(self.sleeps) >= self.MAX_SLEEPS:  # a pacer that never admits: fail, do not spin
+            raise AssertionError(f"still waiting after {self.MAX_SLEEPS} sleeps")
         self.sleeps.append(seconds)
         self.now += seconds
 
