@@ -7,6 +7,8 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,16 @@ import pytest
 
 from pingback_ext.contract.redaction import Secret
 from tests.contract import faults
+from tests.contract.conftest import ContractRun, run_contract
 from tests.contract.faults import FAULTS, KEY, LISTS, SPECIAL_KEY, serve_faulty
 
 MAX_EXAMPLES = "6"
+
+
+@dataclass
+class PlantedRun:
+    future: Future[ContractRun]
+    report_dir: Path
 
 
 def _target_args(base_url: str, key: str = KEY, examples: str = MAX_EXAMPLES) -> list[str]:
@@ -54,14 +63,36 @@ def test_there_are_at_least_thirty_planted_faults() -> None:
     assert len(FAULTS) >= 30
 
 
-@pytest.mark.parametrize("name", sorted(FAULTS))
-def test_planted_fault_is_reported(contract_run: Any, tmp_path: Path, name: str) -> None:
+def _run_planted(name: str, tmp_path: Path) -> ContractRun:
     fault = FAULTS[name]
-    key = fault.api_key or KEY
     # Only the checks expected to catch it: the point is that *they* do (and the run is short).
     checks = ",".join(sorted(fault.expected_checks))
     with serve_faulty(fault) as (base_url, _):
-        run = contract_run(*_target_args(base_url, key), "--checks", checks)
+        return run_contract(
+            tmp_path, *_target_args(base_url, fault.api_key or KEY), "--checks", checks
+        )
+
+
+@pytest.fixture(scope="module")
+def planted_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, PlantedRun]]:
+    """Every planted fault's run, started two at a time in the background when the first is
+    asked for: each is a subprocess (CPU-bound, a few seconds), and CI has two cores. Each test
+    below waits for its own; the report stays one test per fault."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="planted") as pool:
+        runs = {}
+        for name in sorted(FAULTS):
+            where = tmp_path_factory.mktemp(f"planted-{name}")
+            runs[name] = PlantedRun(pool.submit(_run_planted, name, where), where / "report")
+        yield runs
+        for run in runs.values():
+            run.future.cancel()  # what a failing session no longer needs
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_planted_fault_is_reported(planted_runs: dict[str, PlantedRun], name: str) -> None:
+    fault = FAULTS[name]
+    key = fault.api_key or KEY
+    run = planted_runs[name].future.result(timeout=300)
     assert run.returncode == 1, run.output
     assert "FAIL:" in run.output
     assert run.failed_checks & fault.expected_checks, (
@@ -70,7 +101,7 @@ def test_planted_fault_is_reported(contract_run: Any, tmp_path: Path, name: str)
     )
     # Every failure comes with a reproduction, and the key is never printed or stored.
     assert all(f["reproduction"] for f in run.summary["failures"])
-    _assert_key_nowhere(key, run, tmp_path / "report")
+    _assert_key_nowhere(key, run, planted_runs[name].report_dir)
 
 
 def test_distinct_failures_of_one_response_are_all_reported(contract_run: Any) -> None:
