@@ -13,6 +13,7 @@ its own. The `/_mock/` controls need a valid key too and act on that key's accou
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import uuid
@@ -62,6 +63,12 @@ def account_id(api_key: str, store: Store) -> str:
     """
     rounds = KEY_HASH_ROUNDS if store.persistent else 1
     return APIKey(api_key).salted_fingerprint(store.salt, rounds)[:32]
+
+
+def _unsalted_account_id(api_key: str) -> str:
+    """The id files written before ids were salted used: data found under it moves to the
+    salted id when its key is configured again (and the unsalted hash leaves the file)."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
 
 
 class _Request:
@@ -114,6 +121,10 @@ class MockApp:
         self.limiter = TokenBucketLimiter(rate_limit, burst)
         self.store = Store(db_path, segmentation_lists=segmentation_lists)
         self._accounts = {key: account_id(key, self.store) for key in keys}
+        if self.store.persistent:
+            for key, account in self._accounts.items():
+                if self.store.adopt_account(_unsalted_account_id(key), account):
+                    logger.info("mock: moved an account's data to its salted id")
         self.faults = Faults()
         self.recorder = Recorder()
         self.state = SimpleNamespace(mock=self)

@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS memberships (
 );
 """
 
+#: Every table whose rows belong to one account (memberships belong to their subscriber).
+_ACCOUNT_TABLES = ("account_segmentation_lists", "subscribers", "custom_field_defs")
+
 _SUBSCRIBER_COLUMNS = (
     "id, email, name, phone, status, custom_fields, blacklisted_at, unsubscribed_at,"
     " created_at, updated_at"
@@ -151,6 +154,23 @@ class Store:
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
+
+    def adopt_account(self, old: str, new: str) -> bool:
+        """Move an account's data from id `old` to id `new` (one transaction), unless `new`
+        already has data of its own; True when anything moved. For files written before
+        account ids were salted (see app.account_id): their data is not orphaned."""
+        with self._tx() as conn:
+            owned = [
+                conn.execute(f"SELECT 1 FROM {table} WHERE account = ? LIMIT 1", (who,)).fetchone()
+                for table in _ACCOUNT_TABLES
+                for who in (old, new)
+            ]
+            has_old, has_new = any(owned[0::2]), any(owned[1::2])
+            if not has_old or has_new:
+                return False
+            for table in _ACCOUNT_TABLES:
+                conn.execute(f"UPDATE {table} SET account = ? WHERE account = ?", (new, old))
+        return True
 
     def close(self) -> None:
         """Close the connection; the store is unusable afterwards."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -98,3 +99,72 @@ def test_a_key_that_cannot_be_a_header_value_is_refused_unechoed(key: str) -> No
         create_app(api_keys=["fine", key])
     if key.strip():
         assert key.strip() not in str(refused.value)
+
+
+def _make_unsalted(db: Path, key: str) -> None:
+    """Turn a file into what the mock wrote before account ids were salted: ids were
+    sha256(key)[:32] and there was no salt."""
+    legacy = hashlib.sha256(key.encode()).hexdigest()[:32]
+    with closing(sqlite3.connect(db)) as conn, conn:
+        for table in ("account_segmentation_lists", "subscribers", "custom_field_defs"):
+            conn.execute(f"UPDATE {table} SET account = ?", (legacy,))
+        conn.execute("DROP TABLE store_meta")
+
+
+def test_a_file_from_before_salted_ids_keeps_its_data(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    with serve_mock(api_keys=(KEY,), segmentation_lists=("L",), db_path=str(db), rate_limit=0) as m:
+        m.app.add_segmentation_list("own-list", api_key=KEY)  # this account's own list
+        with httpx.Client(base_url=m.base_url, headers={"x-api-key": KEY}) as client:
+            created = client.post(
+                "/subscriber",
+                json={"email": "old@example.com", "segmentationLists": ["L"],
+                      "customFields": [{"label": "age", "value": "40"}]},
+            )  # fmt: skip
+            assert created.status_code == 201, created.text
+    _make_unsalted(db, KEY)
+    legacy = hashlib.sha256(KEY.encode()).hexdigest()[:32]
+    assert _stored_accounts(db) == {legacy}
+
+    with (
+        serve_mock(api_keys=(KEY, "other-key"), db_path=str(db), rate_limit=0) as m,
+        httpx.Client(base_url=m.base_url, headers={"x-api-key": KEY}) as client,
+    ):
+        got = client.get("/subscriber/old@example.com")
+        assert got.status_code == 200
+        assert got.json()["data"] == created.json()["data"]
+        other = client.get("/subscriber/old@example.com", headers={"x-api-key": "other-key"})
+        assert other.status_code == 404  # moved to KEY's account only
+        path = "/segmentation/add-subscriber/old@example.com"
+        body = {"segmentationLists": ["own-list"]}
+        assert client.post(path, json=body).status_code == 200, "its own list moved too"
+    salted = APIKey(KEY).salted_fingerprint(_salt(db))[:32]
+    assert _stored_accounts(db) == {salted}
+    for file in tmp_path.iterdir():  # the unsalted hash is gone with the move
+        assert legacy.encode() not in file.read_bytes()
+
+
+def _client(db: Path) -> Iterator[httpx.Client]:
+    with (
+        serve_mock(api_keys=(KEY,), db_path=str(db), rate_limit=0) as m,
+        httpx.Client(base_url=m.base_url, headers={"x-api-key": KEY}) as client,
+    ):
+        yield client
+
+
+def test_data_under_a_salted_id_is_never_overwritten_by_an_unsalted_one(tmp_path: Path) -> None:
+    db = tmp_path / "both.sqlite3"
+    for client in _client(db):
+        assert client.post("/subscriber", json={"email": "new@example.com"}).status_code == 201
+    legacy = hashlib.sha256(KEY.encode()).hexdigest()[:32]
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(
+            "INSERT INTO subscribers (id, account, sandbox, email, status, custom_fields,"
+            " created_at, updated_at) VALUES ('stale', ?, 0, 'stale@example.com',"
+            " 'free_subscriber', '[]', 0, 0)",
+            (legacy,),
+        )
+    for client in _client(db):
+        assert client.get("/subscriber/new@example.com").status_code == 200
+        assert client.get("/subscriber/stale@example.com").status_code == 404
+    assert legacy in _stored_accounts(db)  # left where it was, not merged
