@@ -84,6 +84,14 @@ CREATE TABLE IF NOT EXISTS memberships (
 #: Every table whose rows belong to one account (memberships belong to their subscriber).
 _ACCOUNT_TABLES = ("account_segmentation_lists", "subscribers", "custom_field_defs")
 
+
+def _has_data(conn: sqlite3.Connection, account: str) -> bool:
+    return any(
+        conn.execute(f"SELECT 1 FROM {table} WHERE account = ? LIMIT 1", (account,)).fetchone()
+        for table in _ACCOUNT_TABLES
+    )
+
+
 _SUBSCRIBER_COLUMNS = (
     "id, email, name, phone, status, custom_fields, blacklisted_at, unsubscribed_at,"
     " created_at, updated_at"
@@ -160,13 +168,7 @@ class Store:
         already has data of its own; True when anything moved. For files written before
         account ids were salted (see app.account_id): their data is not orphaned."""
         with self._tx() as conn:
-            owned = [
-                conn.execute(f"SELECT 1 FROM {table} WHERE account = ? LIMIT 1", (who,)).fetchone()
-                for table in _ACCOUNT_TABLES
-                for who in (old, new)
-            ]
-            has_old, has_new = any(owned[0::2]), any(owned[1::2])
-            if not has_old or has_new:
+            if not _has_data(conn, old) or _has_data(conn, new):
                 return False
             for table in _ACCOUNT_TABLES:
                 conn.execute(f"UPDATE {table} SET account = ? WHERE account = ?", (new, old))
