@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import socket
 from pathlib import Path
@@ -63,8 +64,8 @@ def mock(
     lists = segmentation_list or []
     if not 0 <= port <= 65535:
         raise usage_error("mock", f"--port must be between 0 and 65535, got {port}")
-    if rate_limit < 0:
-        raise usage_error("mock", f"--rate-limit must be >= 0, got {rate_limit}")
+    if not 0 <= rate_limit < math.inf:
+        raise usage_error("mock", f"--rate-limit must be >= 0 and finite, got {rate_limit}")
     if rate_limit > 0 and burst < 1:
         raise usage_error("mock", f"--burst must be >= 1, got {burst}")
     if any(not key.strip() for key in keys):

@@ -23,8 +23,8 @@ class TokenBucketLimiter:
         burst: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if rate < 0:
-            raise ValueError("rate must be >= 0")
+        if not 0 <= rate < math.inf:  # NaN and infinity would silently turn limiting off
+            raise ValueError(f"rate must be >= 0 and finite, got {rate!r}")
         if rate > 0 and burst < 1:
             raise ValueError("burst must be >= 1 when rate limiting is on")
         self.rate = float(rate)

@@ -121,6 +121,8 @@ def test_db_file_survives_a_restart(tmp_path: os.PathLike[str]) -> None:
     [
         (["--port", "70000"], "--port must be between 0 and 65535"),
         (["--rate-limit", "-1"], "--rate-limit must be >= 0"),
+        (["--rate-limit", "nan"], "--rate-limit must be >= 0 and finite, got nan"),
+        (["--rate-limit", "inf"], "--rate-limit must be >= 0 and finite, got inf"),
         (["--burst", "0"], "--burst must be >= 1"),
         (["--api-key", ""], "--api-key must not be empty"),
         (["--segmentation-list", " "], "--segmentation-list must not be empty"),

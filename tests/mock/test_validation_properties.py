@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import jsonschema_rs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.formats import email_values
@@ -68,3 +69,10 @@ def test_token_bucket_burst_refill_and_retry_after() -> None:
     assert [limiter.acquire("k") is None for _ in range(3)] == [True, True, False]
     assert TokenBucketLimiter(0, 0).acquire("k") is None
     assert retry_after_header(2.01) == "3"
+
+
+@pytest.mark.parametrize("rate", [-1, -0.001, float("nan"), float("inf"), -float("inf")])
+def test_a_token_bucket_refuses_a_rate_that_would_not_limit(rate: float) -> None:
+    """NaN and infinity made every refill NaN, which `min()` quietly read as a full bucket."""
+    with pytest.raises(ValueError, match=r"^rate must be >= 0 and finite, got "):
+        TokenBucketLimiter(rate, 2)
