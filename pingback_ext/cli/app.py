@@ -142,17 +142,15 @@ app = typer.Typer(
 @app.callback()
 def root(
     ctx: typer.Context,
-    api_key: Annotated[
-        str | None,
-        typer.Option(envvar="PINGBACK_API_KEY", help="API key.", show_envvar=True),
-    ] = None,
+    # Options not given fall back to PINGBACK_API_KEY, PINGBACK_BASE_URL, PINGBACK_DEVELOPER_MODE
+    # and PINGBACK_RATE_LIMIT in the client (settings.py), the one reader of those variables: no
+    # `envvar=` here, so the CLI and `Pingback()` cannot read one variable two ways (click would
+    # take `on` as true, or a blank variable as a value).
+    api_key: Annotated[str | None, typer.Option(help="API key. Default: PINGBACK_API_KEY.")] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(envvar="PINGBACK_BASE_URL", help="API base URL.", show_envvar=True),
+        typer.Option(help="API base URL. Default: PINGBACK_BASE_URL, else Pingback's."),
     ] = None,
-    # developer mode and the pace fall back to PINGBACK_DEVELOPER_MODE / PINGBACK_RATE_LIMIT in
-    # the client (settings.py), the one reader of those variables: no `envvar=` here, so the CLI
-    # and `Pingback()` cannot read the same variable two ways.
     developer_mode: Annotated[
         bool | None,
         typer.Option(

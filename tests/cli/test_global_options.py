@@ -17,7 +17,8 @@ from pingback_ext import Pingback
 from pingback_ext.cli import context
 from pingback_ext.cli.app import app
 from pingback_ext.errors import ConfigurationError
-from pingback_ext.settings import resolve
+from pingback_ext.settings import APIKey, resolve
+from tests.cli.conftest import KEY
 
 
 @pytest.fixture
@@ -115,4 +116,39 @@ def test_the_flags_win_over_the_developer_mode_variable(
 
 def test_help_still_names_the_variables() -> None:
     helped = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
-    assert "PINGBACK_RATE_LIMIT" in helped and "PINGBACK_DEVELOPER_MODE" in helped
+    for name in ("PINGBACK_API_KEY", "PINGBACK_BASE_URL", "PINGBACK_RATE_LIMIT",
+                 "PINGBACK_DEVELOPER_MODE"):  # fmt: skip
+        assert name in helped
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t \n"])
+def test_a_blank_key_or_base_url_variable_counts_as_unset_for_the_cli_too(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    """click would hand a blank variable on as a value; the client's reader counts it as unset."""
+    given: list[dict[str, Any]] = []
+
+    def refuse(**kwargs: Any) -> Pingback:
+        given.append(kwargs)
+        raise ConfigurationError("stopped before any request")
+
+    monkeypatch.setattr(context, "Pingback", refuse)
+    monkeypatch.setenv("PINGBACK_API_KEY", blank)
+    monkeypatch.setenv("PINGBACK_BASE_URL", blank)
+    result = cli("subscriber", "get", "nobody@example.com")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert (given[0]["api_key"], given[0]["base_url"]) == (None, None)
+    with pytest.raises(ConfigurationError) as direct:
+        resolve(api_key=None, base_url=None)
+    assert str(direct.value) == "pass api_key=... or set PINGBACK_API_KEY"
+    monkeypatch.setattr(context, "Pingback", Pingback)
+    unset = cli("subscriber", "get", "nobody@example.com")
+    assert unset.stderr.strip().splitlines() == [f"error: {direct.value}"]
+
+
+def test_the_key_and_base_url_variables_reach_the_client_through_it(
+    cli: Any, built: list[Pingback], mock: Any
+) -> None:
+    assert cli("subscriber", "get", "nobody@example.com").exit_code == 1  # a 404 from the mock
+    assert built[0].settings.base_url == mock.base_url
+    assert built[0].settings.api_key == APIKey(KEY)
