@@ -168,6 +168,6 @@ def test_python_side_injections_are_checked_too(stack: ExitStack) -> None:
     _, mock = open_mock(stack, "asgi")
     for bad in ({"status": 200}, {"status": 500, "times": 0}, {"status": 500, "delay": -1}):
         with pytest.raises(ValueError):
-            mock.inject(**bad)  # type: ignore[arg-type]
+            mock.tenant().inject(**bad)  # type: ignore[arg-type]
     with pytest.raises(KeyError):
-        mock.inject(500, api_key="not-configured")
+        mock.tenant("not-configured")
