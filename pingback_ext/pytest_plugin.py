@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pingback_ext.mock.fixture import PingbackMock
-    from pingback_ext.mock.server import RunningMock
+    from pingback_ext.mock.fixture import MockServer, PingbackMock
 
 
 @pytest.fixture(scope="session")
-def pingback_mock_server() -> Iterator[RunningMock]:
+def pingback_mock_server() -> Iterator[MockServer]:
     """The mock server this test session (each pytest-xdist worker: its own) shares, on a free
     127.0.0.1 port, started when a test first needs it. Tests use `pingback_mock`, which gives
     each its own account on it."""
@@ -31,7 +30,7 @@ def pingback_mock_server() -> Iterator[RunningMock]:
 
 @pytest.fixture
 def pingback_mock(
-    pingback_mock_server: RunningMock, monkeypatch: pytest.MonkeyPatch
+    pingback_mock_server: MockServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PingbackMock]:
     """A fresh, empty mock Pingback account for this test, with the environment set so that
     `Pingback()` talks to it unpaced, and `XDG_STATE_HOME` a temporary directory of its own.

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Protocol
 
+import httpx
+
 from pingback_ext.client import AsyncPingback, Pingback
 from pingback_ext.mock.controls import Tenant
 from pingback_ext.mock.server import RunningMock, serve_mock
@@ -35,6 +37,22 @@ class Environment(Protocol):
     def delenv(self, name: str, raising: bool = True) -> None: ...
 
 
+class MockServer:
+    """The mock a test session shares (see `serve_for_tests`): where it is, its app, and one
+    connection pool to it that the tests' `client`s use (no handshake and no certificate
+    loading per test: those cost more than the rest of a typical test together)."""
+
+    def __init__(self, running: RunningMock) -> None:
+        self.running = running
+        self.app = running.app
+        #: `http://127.0.0.1:PORT/v1`
+        self.base_url = running.base_url
+        self.http = httpx.Client(follow_redirects=False)
+
+    def close(self) -> None:
+        self.http.close()
+
+
 class PingbackMock(Tenant):
     """The test's own account on a running mock; see the README's "Testing your app".
 
@@ -42,15 +60,19 @@ class PingbackMock(Tenant):
     `request_counts`, `reset`, `segmentation_lists`) are the account's `Tenant` controls.
     """
 
-    def __init__(self, running: RunningMock, api_key: str) -> None:
-        super().__init__(running.app, api_key)
+    def __init__(self, server: MockServer, api_key: str) -> None:
+        super().__init__(server.app, api_key)
         #: `http://127.0.0.1:PORT/v1`
-        self.base_url = running.base_url
+        self.base_url = server.base_url
+        self._http = server.http
 
     @functools.cached_property
     def client(self) -> Pingback:
-        """A ready `Pingback` for this mock (unpaced), closed when the test ends."""
-        return Pingback(api_key=self.api_key, base_url=self.base_url, rate_limit=None)
+        """A ready `Pingback` for this mock (unpaced), closed when the test ends; it shares
+        the session's connections to the mock."""
+        return Pingback(
+            api_key=self.api_key, base_url=self.base_url, rate_limit=None, http_client=self._http
+        )
 
     def async_client(self) -> AsyncPingback:
         """A fresh `AsyncPingback` for this mock; use it as `async with …() as apb:`."""
@@ -62,30 +84,34 @@ class PingbackMock(Tenant):
 
 
 @contextmanager
-def serve_for_tests() -> Iterator[RunningMock]:
+def serve_for_tests() -> Iterator[MockServer]:
     """The mock a test session shares: unlimited, and no key until a test adds its own."""
     with serve_mock(api_keys=(), rate_limit=0) as running:
-        yield running
+        server = MockServer(running)
+        try:
+            yield server
+        finally:
+            server.close()
 
 
 @contextmanager
 def pingback_mock(
-    environment: Environment, running: RunningMock | None = None
+    environment: Environment, server: MockServer | None = None
 ) -> Iterator[PingbackMock]:
-    """A fresh account on `running` (None: on a mock served for this block alone), with the
+    """A fresh account on `server` (None: on a mock served for this block alone), with the
     environment pointed at it, until the block ends."""
     with ExitStack() as stack:
-        if running is None:
-            running = stack.enter_context(serve_for_tests())
+        if server is None:
+            server = stack.enter_context(serve_for_tests())
         api_key = f"pingback-mock-{secrets.token_hex(12)}"
-        running.app.add_tenant(api_key)
-        stack.callback(running.app.remove_tenant, api_key)
+        server.app.add_tenant(api_key)
+        stack.callback(server.app.remove_tenant, api_key)
         state_home = stack.enter_context(tempfile.TemporaryDirectory(prefix="pingback-mock-"))
         environment.setenv("PINGBACK_API_KEY", api_key)
-        environment.setenv("PINGBACK_BASE_URL", running.base_url)
+        environment.setenv("PINGBACK_BASE_URL", server.base_url)
         environment.setenv("PINGBACK_RATE_LIMIT", "0")
         environment.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
         environment.setenv("XDG_STATE_HOME", state_home)
-        mock = PingbackMock(running, api_key)
+        mock = PingbackMock(server, api_key)
         stack.callback(mock.close)
         yield mock

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import itertools
 import json
 import re
@@ -35,7 +34,12 @@ MAX_LOG_BYTES = 8 * 1024 * 1024
 #: What an entry costs beyond its data (the object, its lists, the deque slot); counted so that
 #: a flood of empty requests is bounded too.
 ENTRY_OVERHEAD = 512
-_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{12,}={0,2}")
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
+_JSON_UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_JSON_SIMPLE = re.compile(r'\\(["\\/bfnrt])')
+_JSON_SIMPLE_CHARS = {
+    '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"
+}
 
 
 def _decodings(text: str) -> Iterator[str]:
@@ -49,26 +53,27 @@ def _decodings(text: str) -> Iterator[str]:
         yield text
 
 
-def _json_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            yield name
-            yield from _json_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item)
+def _json_unescaped(text: str) -> str:
+    """JSON's string escapes (`\\u0041`, `\\/`, `\\"`) undone, wherever they appear."""
+    text = _JSON_UNICODE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _JSON_SIMPLE.sub(lambda m: _JSON_SIMPLE_CHARS[m.group(1)], text)
 
 
 def _base64_texts(data: bytes) -> Iterator[str]:
+    """Each base64-looking run decoded from each of its four alignments: a key encoded inside
+    a longer run (`Basic dXNlcjprZXk=`, `/path/a2V5`) starts at one of them."""
     for run in _BASE64_RUN.findall(data):
-        padded = run + b"=" * (-len(run) % 4)
-        for decode in (base64.b64decode, base64.urlsafe_b64decode):
-            try:
-                yield decode(padded).decode("latin-1")
-            except (binascii.Error, ValueError):
-                continue
+        run = run.rstrip(b"=")
+        for start in range(4):
+            chunk = run[start:]
+            if len(chunk) % 4 == 1:  # one character past a whole group is no byte at all
+                chunk = chunk[:-1]
+            chunk += b"=" * (-len(chunk) % 4)
+            for decode in (base64.b64decode, base64.urlsafe_b64decode):
+                try:
+                    yield decode(chunk).decode("latin-1")
+                except (binascii.Error, ValueError):
+                    continue
 
 
 def reveals(data: bytes, keys: Collection[str]) -> bool:
@@ -77,9 +82,8 @@ def reveals(data: bytes, keys: Collection[str]) -> bool:
         return False
     text = data.decode("utf-8", "replace")
     texts = list(_decodings(text))
-    if b"\\" in data:  # JSON escapes (\u0041, \/, \") hide a key from a plain search
-        with contextlib.suppress(ValueError, RecursionError):
-            texts.extend(_json_strings(json.loads(data)))
+    if "\\" in text:
+        texts.extend([_json_unescaped(candidate) for candidate in texts])
     texts.extend(_base64_texts(data))
     return any(key in candidate for key in keys for candidate in texts)
 
