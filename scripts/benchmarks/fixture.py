@@ -196,7 +196,7 @@ def main() -> None:
                 "-p",
                 "no:randomly",
                 *FILES,
-            ],  # fmt: skip
+            ],
             cwd=root,
             env=env,
             capture_output=True,
