@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import itertools
 import json
 import re
@@ -38,7 +39,14 @@ _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
 _JSON_UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _JSON_SIMPLE = re.compile(r'\\(["\\/bfnrt])')
 _JSON_SIMPLE_CHARS = {
-    '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
 }
 
 
@@ -59,11 +67,13 @@ def _json_unescaped(text: str) -> str:
     return _JSON_SIMPLE.sub(lambda m: _JSON_SIMPLE_CHARS[m.group(1)], text)
 
 
-def _base64_texts(data: bytes) -> Iterator[str]:
-    """Each base64-looking run decoded from each of its four alignments: a key encoded inside
-    a longer run (`Basic dXNlcjprZXk=`, `/path/a2V5`) starts at one of them."""
+def _base64_texts(data: bytes, shortest: int) -> Iterator[str]:
+    """Each base64-looking run of at least `shortest` characters decoded from each of its four
+    alignments: a key encoded inside a longer run (`Basic dXNlcjprZXk=`) starts at one of them."""
     for run in _BASE64_RUN.findall(data):
         run = run.rstrip(b"=")
+        if len(run) < shortest:
+            continue
         for start in range(4):
             chunk = run[start:]
             if len(chunk) % 4 == 1:  # one character past a whole group is no byte at all
@@ -81,11 +91,21 @@ def reveals(data: bytes, keys: Collection[str]) -> bool:
     if not keys:
         return False
     text = data.decode("utf-8", "replace")
+    if any(key in text for key in keys):
+        return True
     texts = list(_decodings(text))
     if "\\" in text:
         texts.extend([_json_unescaped(candidate) for candidate in texts])
-    texts.extend(_base64_texts(data))
+    # n bytes take 4n/3 base64 characters: shorter runs cannot hold a whole key
+    texts.extend(_base64_texts(data, 4 * min(len(key) for key in keys) // 3))
     return any(key in candidate for key in keys for candidate in texts)
+
+
+@functools.lru_cache(maxsize=256)
+def _headers_reveal(headers: bytes, keys: tuple[str, ...]) -> bool:
+    """`reveals` for the headers a request carries besides its key: a client sends the same
+    ones again and again, so the answer is remembered."""
+    return reveals(headers, keys)
 
 
 def redact(data: bytes, keys: Collection[str]) -> bytes:
@@ -97,6 +117,8 @@ def redact(data: bytes, keys: Collection[str]) -> bytes:
 
 def _redact_text(text: str, keys: Collection[str]) -> str:
     """A decoded text (the path) with each key replaced; whole when a key hides in it encoded."""
+    if not keys:
+        return text
     for key in keys:
         text = text.replace(key, REDACTED)
     return REDACTED if reveals(text.encode("utf-8", "replace"), keys) else text
@@ -106,8 +128,10 @@ def _redact_headers(
     headers: list[tuple[bytes, bytes]], keys: Collection[str]
 ) -> list[tuple[bytes, bytes]]:
     """`x-api-key` always redacted; any other header whose name or value holds a key, whole."""
-    kept = [(name, value) for name, value in headers if name.lower() != b"x-api-key"]
-    if not kept or not reveals(b"\n".join(name + b":" + value for name, value in kept), keys):
+    kept = b"\n".join(
+        name + b":" + value for name, value in headers if name.lower() != b"x-api-key"
+    )
+    if not keys or not _headers_reveal(kept, tuple(keys)):
         return [(n, _REDACTED_BYTES if n.lower() == b"x-api-key" else v) for n, v in headers]
     return [
         (
@@ -123,7 +147,7 @@ def _redact_headers(
 def _redact_query(query: bytes, keys: Collection[str]) -> str:
     """The query string as sent (latin-1), each name or value that holds a key redacted."""
     text = query.decode("latin-1")
-    if not keys or not reveals(query, keys):
+    if not query or not keys or not reveals(query, keys):
         return text
     parts = []
     for part in text.split("&"):
