@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -48,9 +50,17 @@ class MockServer:
         #: `http://127.0.0.1:PORT/v1`
         self.base_url = running.base_url
         self.http = httpx.Client(follow_redirects=False)
+        #: Private (0700) directory holding each test's `XDG_STATE_HOME`.
+        self.state_root = Path(tempfile.mkdtemp(prefix="pingback-mock-"))
+
+    def state_home(self) -> Path:
+        """A new test's `XDG_STATE_HOME`: named, not made (what writes there makes it; making
+        and removing an empty directory per test cost more than the rest of the fixture)."""
+        return self.state_root / secrets.token_hex(8)
 
     def close(self) -> None:
         self.http.close()
+        shutil.rmtree(self.state_root, ignore_errors=True)
 
 
 class PingbackMock(Tenant):
@@ -106,12 +116,13 @@ def pingback_mock(
         api_key = f"pingback-mock-{secrets.token_hex(12)}"
         server.app.add_tenant(api_key)
         stack.callback(server.app.remove_tenant, api_key)
-        state_home = stack.enter_context(tempfile.TemporaryDirectory(prefix="pingback-mock-"))
+        state_home = server.state_home()
+        stack.callback(shutil.rmtree, state_home, ignore_errors=True)
         environment.setenv("PINGBACK_API_KEY", api_key)
         environment.setenv("PINGBACK_BASE_URL", server.base_url)
         environment.setenv("PINGBACK_RATE_LIMIT", "0")
         environment.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
-        environment.setenv("XDG_STATE_HOME", state_home)
+        environment.setenv("XDG_STATE_HOME", str(state_home))
         mock = PingbackMock(server, api_key)
         stack.callback(mock.close)
         yield mock

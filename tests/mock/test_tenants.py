@@ -88,7 +88,7 @@ def test_pingback_import_under_the_fixture_keeps_its_state_in_a_directory_of_the
 ) -> None:
     """Issue 21 #14: the state (the test's emails) landed in the real ~/.local/state."""
     state_home = Path(os.environ["XDG_STATE_HOME"])
-    assert state_home.is_dir() and not state_home.is_relative_to(Path.home())
+    assert not state_home.is_relative_to(Path.home()) and not state_home.exists()
     assert state_home != tmp_path and not tmp_path.is_relative_to(state_home)
     source = tmp_path / "people.csv"
     source.write_text("email,name\nzed@example.com,Zed\n", encoding="utf-8")
@@ -96,3 +96,4 @@ def test_pingback_import_under_the_fixture_keeps_its_state_in_a_directory_of_the
     assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
     assert list((state_home / "pingback").glob("sync-*"))
     assert pingback_mock.client.subscribers.get("zed@example.com").name == "Zed"
+    assert oct(state_home.parent.stat().st_mode & 0o777) == "0o700"  # nobody else's to read
