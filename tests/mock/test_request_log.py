@@ -267,3 +267,33 @@ def test_a_flood_with_a_valid_key_stays_within_its_cap_over_loopback() -> None:
         assert held_bytes(entries) <= mock.app.recorder.size(account) <= limit
         assert entries[-1].path == "/v1/subscriber/47@example.com"
         assert [e.json for e in mock.app.tenant(OTHER).requests] == [{"name": "other's"}]
+
+
+NASTY = st.binary(max_size=200) | st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60
+).map(lambda text: text.encode("utf-8"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=st.text(max_size=60), query=NASTY, name=NASTY, value=NASTY, body=NASTY)
+def test_any_request_is_recorded_and_read_back_without_an_error_or_a_key(
+    path: str, query: bytes, name: bytes, value: bytes, body: bytes
+) -> None:
+    """Surrogates, control characters, broken percent-escapes, invalid UTF-8 and base64-looking
+    noise anywhere: recording and every view of the entry work, and the key stays out."""
+    key = "nasty-key-Qx9+/="
+    entry = RecordedRequest(
+        method="PUT",
+        path=f"/v1/subscriber/{path}{key}",
+        query=query + b"&k=" + key.encode(),
+        raw_headers=[(name.lower() or b"x", value), (b"x-api-key", key.encode())],
+        raw_body=body + key.encode(),
+        status=200,
+        operation="updateSubscriber",
+        account="a",
+        keys=(key,),
+    )
+    shown = json.dumps(entry.as_dict()) + repr(entry) + repr(entry._body) + repr(entry._headers)
+    assert str(entry.params) is not None and entry.size > ENTRY_OVERHEAD
+    for form in encodings(key):
+        assert form not in shown
