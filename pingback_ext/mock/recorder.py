@@ -198,8 +198,11 @@ class RecordedRequest:
         keys: Collection[str] = (),
     ) -> None:
         self.method = method
-        self.path = _redact_text(path, keys)
-        self.query = _redact_query(query, keys)
+        line = path.encode("utf-8", "replace") + b"?" + query
+        if keys and reveals(line, keys):  # one look at the request line, the parts if needed
+            self.path, self.query = _redact_text(path, keys), _redact_query(query, keys)
+        else:
+            self.path, self.query = path, query.decode("latin-1")
         self._headers = _redact_headers(raw_headers, keys)
         self._body = raw_body if raw_body is None or not keys else redact(raw_body, keys)
         self.status = status
