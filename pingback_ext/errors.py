@@ -5,6 +5,7 @@
     │   ├── MissingAPIKeyError                    no api_key and no PINGBACK_API_KEY
     │   └── InsecureBaseURLError                  http:// to a host that is not loopback
     ├── InvalidRequestError (also ValueError)     refused before anything is sent
+    ├── ClientClosedError (also RuntimeError)     a call on a closed client (nothing is sent)
     ├── RateLimiterError                          the shared (Redis) rate limiter is unreachable
     ├── TransportError                            the request got no HTTP answer
     │   ├── APITimeoutError
@@ -60,6 +61,10 @@ class InsecureBaseURLError(ConfigurationError):
 
 class InvalidRequestError(PingbackError, ValueError):
     """The call's arguments cannot make a valid request (nothing was sent)."""
+
+
+class ClientClosedError(PingbackError, RuntimeError):
+    """The client (or the connection pool it uses) was closed: nothing was sent."""
 
 
 class RateLimiterError(PingbackError):

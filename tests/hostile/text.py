@@ -113,3 +113,8 @@ def leaks(secret: str, *outputs: str | bytes) -> list[str]:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
         found += [form for form in secret_forms(secret) if form in text]
     return found
+
+
+def casings(name: str) -> st.SearchStrategy[str]:
+    """`name` in any mix of upper and lower case (header names are case-insensitive)."""
+    return st.tuples(*(st.sampled_from(sorted({c.lower(), c.upper()})) for c in name)).map("".join)
