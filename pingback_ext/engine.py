@@ -228,7 +228,8 @@ def _error_from(
     declared = status in spec.declared_statuses(operation.operation_id)
     fields = body if isinstance(body, dict) else {}
     # 403, 429, 3xx and 5xx may come from proxies and gateways in front of Pingback, with
-    # bodies of their own: map them by status. Other declared errors must have the spec's shape.
+    # bodies of their own: their bodies are not checked against the spec. Other declared errors
+    # must have the spec's shape. The class comes from error_class (a known errorCode wins).
     checked = declared and status < 500 and status not in (403, 429)
     if checked and spec.response_validator(operation.operation_id, status) is not None:
         problem = spec.read_body(operation.operation_id, status, body, strict=strict).problem

@@ -257,7 +257,8 @@ BY_STATUS: dict[int, type[APIError]] = {
 
 
 def error_class(status_code: int, error_code: str | None, *, declared: bool) -> type[APIError]:
-    """429, then a known errorCode, then the status (see the module docstring)."""
+    """429, then 3xx, then a known errorCode (it wins over 5xx and 403 too), then the status:
+    5xx, 403, a declared status's class, else UnexpectedStatus (see the module docstring)."""
     if status_code == 429:
         return RateLimited
     if 300 <= status_code < 400:
