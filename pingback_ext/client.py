@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack
 
-import h11
 import httpx
 
 from pingback_ext.apikey import APIKey
@@ -343,8 +342,11 @@ def send_blocking(http: httpx.Client, send: Send) -> httpx.Response | httpx.Requ
             response.close()
     except httpx.RequestError as exc:
         return exc
-    except h11.ProtocolError as exc:  # httpcore lets some of h11's own checks through
-        raise _breaks_http(send, exc) from None
+    except Exception as exc:  # httpcore lets some of h11's own checks through
+        refusal = _breaks_http(send, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     return response
 
 
@@ -364,13 +366,22 @@ async def send_async(http: httpx.AsyncClient, send: Send) -> httpx.Response | ht
         return _attempt_timed_out(send, request)
     except httpx.RequestError as exc:
         return exc
-    except h11.ProtocolError as exc:  # httpcore lets some of h11's own checks through
-        raise _breaks_http(send, exc) from None
+    except Exception as exc:  # httpcore lets some of h11's own checks through
+        refusal = _breaks_http(send, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     return response
 
 
-def _breaks_http(send: Send, exc: h11.ProtocolError) -> InvalidRequestError:
-    """What h11 refused to write: the request breaks HTTP/1.1, and was not (wholly) sent."""
+def _breaks_http(send: Send, exc: Exception) -> InvalidRequestError | None:
+    """What h11 refused to write (the request breaks HTTP/1.1 and was not wholly sent) as an
+    InvalidRequestError; None for any other exception. (h11 is imported here, where httpcore
+    has already loaded it: `import pingback_ext` does not.)"""
+    import h11
+
+    if not isinstance(exc, h11.ProtocolError):
+        return None
     return InvalidRequestError(
         f"{send.method} {send.url[:200]!r}: cannot be sent, it breaks HTTP/1.1 "
         f"({type(exc).__name__}: {exc})"
