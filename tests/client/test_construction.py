@@ -39,7 +39,7 @@ from tests.hostile.text import client_header_names, framing_header_names
 
 EMAIL = "ana@example.com"
 FIXTURES_OK = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 # ----------------------------------------------------------------- one way to build a client
@@ -183,7 +183,7 @@ def test_no_default_header_can_set_the_key_or_the_mode(
 
 
 @pytest.mark.parametrize("cls", [Pingback, AsyncPingback])
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(name=client_header_names())
 def test_a_callers_http_client_cannot_carry_the_key_or_the_mode(
     cls: type[Pingback], name: str
