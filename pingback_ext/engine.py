@@ -178,6 +178,12 @@ def http_request(http: httpx.Client | httpx.AsyncClient, send: Send) -> httpx.Re
         raise InvalidRequestError(
             f"{send.method} {send.url[:200]!r}: cannot be sent ({type(exc).__name__})"
         ) from None
+    mode = [value for name, value in send.headers if name.lower() == "x-developer-mode"]
+    if request.headers.get_list("x-developer-mode") != mode:  # the http_client's own headers
+        raise InvalidRequestError(
+            f"{send.method} {send.url[:200]!r}: not sent: the http_client's headers set "
+            "'x-developer-mode' (added after the client was built); pass developer_mode= instead"
+        )
     request.headers["x-api-key"] = send.api_key.reveal()
     return request
 

@@ -197,6 +197,25 @@ def test_a_callers_http_client_cannot_carry_the_key_or_the_mode(
         client.with_options(http_client=http)  # type: ignore[arg-type]
 
 
+def test_a_mode_header_added_to_a_callers_client_later_never_changes_the_mode() -> None:
+    """Checked at construction, and again as each request is built: with developer_mode=True
+    the request's own header wins (sent once, "true"); without it, the call is refused."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as api:
+        answer_everything(api)
+        http = httpx.Client()
+        options: dict[str, Any] = {"api_key": "k", "base_url": BASE_URL, "rate_limit": None}
+        sandbox = Pingback(**options, http_client=http, developer_mode=True)
+        production = Pingback(**options, http_client=http, developer_mode=False)
+        http.headers["X-Developer-Mode"] = "false"
+        sandbox.subscribers.create(EMAIL)
+        assert api.calls.last.request.headers.get_list("x-developer-mode") == ["true"]
+        http.headers["X-Developer-Mode"] = "true"
+        with pytest.raises(InvalidRequestError, match="'x-developer-mode'"):
+            production.subscribers.create(EMAIL)
+        assert len(api.calls) == 1
+        http.close()
+
+
 @pytest.mark.parametrize("twin", ["sync", "async"])
 def test_developer_mode_true_never_reaches_production_data(twin: str) -> None:
     """Against the mock: every way a caller could pass the mode header is refused, and what is
