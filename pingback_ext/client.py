@@ -172,14 +172,14 @@ class _ClientBase(Generic[HttpT]):
             "strict": self._settings.strict,
             **vars(self._pacing),
         }
-        #: Whether this client made its pool (then it closes it; copies and callers' do not).
-        self._made_pool = isinstance(http_client, NotGiven) or http_client is None
         self._pool: _Pool[HttpT]
         if isinstance(http_client, NotGiven) or http_client is None:
             self._pool = _Pool(self._http_type(follow_redirects=False), owned=True)
         else:
             _check_http_headers(http_client)
             self._pool = _Pool(http_client, owned=False)
+        #: Whether this client made its pool (then it closes it; copies and callers' do not).
+        self._made_pool = self._pool.owned
         self._closed = False
         self._bind_resources()
 
@@ -202,8 +202,9 @@ class _ClientBase(Generic[HttpT]):
         if "default_headers" in given:
             added = given["default_headers"] or {}
             arguments["default_headers"] = {**self._arguments["default_headers"], **added}
-        key = self._settings.api_key if isinstance(api_key, NotGiven) else api_key
-        keeps_pacer = isinstance(api_key, NotGiven) and not given.keys() & _PACING_NAMES
+        new_key = api_key is not None and not isinstance(api_key, NotGiven)  # None: not given
+        key = api_key if new_key else self._settings.api_key
+        keeps_pacer = not new_key and not given.keys() & _PACING_NAMES
         shares_pool = isinstance(http_client, NotGiven)
         build = dict(arguments)
         if keeps_pacer:  # the same pacer object (one budget, one Redis connection)

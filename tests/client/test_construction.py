@@ -125,6 +125,8 @@ def test_with_options_never_reads_the_environment_again(monkeypatch: pytest.Monk
     clone = pb.with_options(max_retries=0, developer_mode=None, base_url=NOT_GIVEN)
     assert clone.developer_mode is True  # None: not given, the client's (not the env's now)
     assert clone.settings.api_key == APIKey("k-env") and clone.base_url == pb.base_url
+    kept = pb.with_options(api_key=None)  # type: ignore[arg-type]  # None: not given
+    assert kept.settings.api_key == APIKey("k-env") and kept.pacer is pb.pacer
 
 
 def test_developer_mode_none_keeps_the_clients_mode_per_call_and_in_with_options(
