@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import ssl
 import typing
 from dataclasses import fields
 from typing import Any
@@ -38,6 +39,8 @@ from tests.client.test_escape_hatches import answer_everything
 from tests.hostile.text import client_header_names, framing_header_names
 
 EMAIL = "ana@example.com"
+#: Built once: loading the CA bundle for every httpx client would be most of an example's time.
+TLS = ssl.create_default_context()
 FIXTURES_OK = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -191,10 +194,10 @@ def test_a_callers_http_client_cannot_carry_the_key_or_the_mode(
     cls: type[Pingback], name: str
 ) -> None:
     http_type = httpx.Client if cls is Pingback else httpx.AsyncClient
-    http = http_type(headers={name: "false"})
+    http = http_type(headers={name: "false"}, verify=TLS)
     with pytest.raises(ConfigurationError, match=f"http_client headers: '{name}' is set by"):
         cls(api_key="k", rate_limit=None, http_client=http)  # type: ignore[arg-type]
-    client = cls(api_key="k", rate_limit=None)
+    client = cls(api_key="k", rate_limit=None, http_client=http_type(verify=TLS))  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=f"http_client headers: '{name}'"):
         client.with_options(http_client=http)  # type: ignore[arg-type]
 
