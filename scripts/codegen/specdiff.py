@@ -126,6 +126,7 @@ LOWER_BOUNDS = {
 
 COUNT_FLOORS = ("minLength", "minItems", "minProperties")
 MAX_DEPTH = 64  # fields within fields; the real spec goes 4 deep
+MAX_WORK = 100_000  # schema comparisons and merges; the real spec needs about 900
 
 
 def _mapping(node: Any) -> dict[str, Any]:
@@ -266,6 +267,9 @@ class Comparison:
     changes: list[Change] = field(default_factory=list)
     _operation: str = WHOLE_API
     _side: str = "api"
+    _work: int = 0
+    _compared: set[tuple[Any, Any]] = field(default_factory=set)
+    _kept: list[Any] = field(default_factory=list)
 
     # ---- recording
 
@@ -490,7 +494,7 @@ class Comparison:
                 self._add(Severity.BREAKING, "parameter-now-required", f"{place}: now required")
             elif was.get("required") is True and now.get("required") is not True:
                 self._add(Severity.COMPATIBLE, "parameter-now-optional", f"{place}: now optional")
-            self._schema(self._param_schema(was), self._param_schema(now), place, "", REQUEST, ())
+            self._root(self._param_schema(was), self._param_schema(now), place, REQUEST)
 
     @staticmethod
     def _param_schema(param: dict[str, Any]) -> Any:
@@ -541,13 +545,11 @@ class Comparison:
         common = [m for m in before if m in after]
         for media in common:
             label = place if len(common) == 1 else f"{place} ({show(media)})"
-            self._schema(
+            self._root(
                 _mapping(before[media]).get("schema", {}),
                 _mapping(after[media]).get("schema", {}),
                 label,
-                "",
                 side,
-                (),
             )
 
     def _responses(self, old: _Operation, new: _Operation) -> None:
@@ -580,13 +582,11 @@ class Comparison:
                 Severity.TOLERATED, "response-header-added", f"{status} new header {show(name)}"
             )
         for name in [n for n in before if n in after]:
-            self._schema(
+            self._root(
                 self._param_schema(before[name]),
                 self._param_schema(after[name]),
                 f"{status} header {show(name)}",
-                "",
                 RESPONSE,
-                (),
             )
 
     # ---- schemas
@@ -594,6 +594,7 @@ class Comparison:
     def _flatten(self, doc: Document, node: Any, depth: int = 0) -> tuple[dict[str, Any], str]:
         """Resolve refs and merge allOf members (a lone anyOf/oneOf member is the same thing);
         return the schema and the $refs it was reached through (its own, its members')."""
+        self._spend()
         ref = str(node.get("$ref") or "") if isinstance(node, dict) else ""
         schema = resolve(doc, node)
         if not isinstance(schema, dict):
@@ -619,6 +620,32 @@ class Comparison:
             del merged["properties"]
         return merged, "|".join(refs)
 
+    def _root(self, old_node: Any, new_node: Any, place: str, side: _Side) -> None:
+        """Compare one body, parameter or header schema. Within it each pair of referenced
+        schemas is compared once, at the first path that reaches it: a component reached by
+        many paths (fan-out, cycles) is reported once, not once per path."""
+        self._compared = set()
+        self._kept = []
+        self._schema(old_node, new_node, place, "", side, ())
+
+    def _identity(self, node: Any, ref: str) -> Any:
+        """What names a schema for the compared-once rule: its $ref(s), or for an inline
+        schema the node itself (a YAML alias shares it like a $ref does); kept alive so that
+        its id cannot be reused while the body is compared."""
+        if ref:
+            return ref
+        self._kept.append(node)
+        return ("inline", id(node))
+
+    def _spend(self, steps: int = 1) -> None:
+        """Bound the work: a document crafted to make comparing explode is refused."""
+        self._work += steps
+        if self._work > MAX_WORK:
+            raise SpecError(
+                f"too complex to compare (more than {MAX_WORK:,} schema comparisons; "
+                "the real spec needs about 900)"
+            )
+
     def _schema(
         self,
         old_node: Any,
@@ -628,11 +655,14 @@ class Comparison:
         side: _Side,
         seen: tuple[tuple[str, str], ...],
     ) -> None:
+        self._spend()
         old, old_ref = self._flatten(self.old, old_node)
         new, new_ref = self._flatten(self.new, new_node)
+        pair = (self._identity(old_node, old_ref), self._identity(new_node, new_ref))
+        if pair in self._compared:
+            return  # compared already: by another path (fan-out) or further up (a cycle)
+        self._compared.add(pair)
         if old_ref or new_ref:
-            if (old_ref, new_ref) in seen:
-                return  # a circular schema: this pair is being compared further up
             seen = (*seen, (old_ref, new_ref))
         if len(seen) > MAX_DEPTH or path.count(".") + path.count("[]") > MAX_DEPTH:
             return  # deeper than any real body; circular through shapes no $ref names
@@ -1011,8 +1041,9 @@ def _match_variants(
             pairs.append((was, match[0]))
             left.remove(was)
             right.remove(match[0])
+    shapes = {id(v): _signature(v) for v in (*left, *right)}  # once each, not per pairing
     for was in list(left):
-        match = [now for now in right if _signature(now) == _signature(was)]
+        match = [now for now in right if shapes[id(now)] == shapes[id(was)]]
         if match:
             pairs.append((was, match[0]))
             left.remove(was)
@@ -1112,6 +1143,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except RecursionError:
         print("spec-diff: a document is nested too deeply to compare", file=sys.stderr)
+        return 2
+    except MemoryError:
+        # Exit 1 would read as "breaking"; running out of memory says nothing about the API.
+        print("spec-diff: out of memory reading or comparing the documents", file=sys.stderr)
         return 2
     print(text)
     return 1 if is_breaking(changes) else 0
