@@ -34,6 +34,7 @@ renamed).
 from __future__ import annotations
 
 import argparse
+import datetime
 import enum
 import json
 import re
@@ -63,6 +64,7 @@ TAGS = {
 }
 SIDES = ("api", "operation", "request", "response")
 CREDENTIAL = "x-spec-diff-api-key"  # marks a parameter that stands for an apiKey scheme
+SCOPE = "\x1f"  # between a scheme and one of its scopes in a security alternative
 WHOLE_API = "the whole API"
 
 
@@ -187,6 +189,18 @@ def _enum(schema: dict[str, Any]) -> list[Any] | None:
 
 def _key(value: Any) -> str:
     return repr(value)
+
+
+def _date(value: Any) -> datetime.date | None:
+    """An `x-sunset` date: YAML reads 2026-01-31 as a date, quoted it is an ISO string."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def _merge(into: dict[str, Any], member: dict[str, Any]) -> None:
@@ -356,12 +370,67 @@ class Comparison:
             )
         if old.op.get("deprecated") is not True and new.op.get("deprecated") is True:
             self._add(Severity.COMPATIBLE, "operation-deprecated", "now deprecated")
+        elif old.op.get("deprecated") is True and new.op.get("deprecated") is not True:
+            self._add(Severity.COMPATIBLE, "operation-reactivated", "no longer deprecated")
+        self._sunset(old.op, new.op, "")
+        self._tags(old, new)
         self._side = "request"
         self._security(old, new)
         self._parameters(old, new)
         self._request_body(old, new)
         self._side = "response"
         self._responses(old, new)
+
+    def _tags(self, old: _Operation, new: _Operation) -> None:
+        """openapi-python-client puts each function in the module of its operation's first
+        tag (api/<tag>/): a changed first tag moves it, and `from ... import` breaks."""
+
+        def tags(op: _Operation) -> list[str]:
+            found = op.op.get("tags")
+            return [str(t) for t in found] if isinstance(found, list) else []
+
+        before, after = tags(old), tags(new)
+        if before == after:
+            return
+        text = f"tags {show(before)} -> {show(after)}"
+        if before[:1] != after[:1]:
+            self._add(
+                Severity.BREAKING,
+                "operation-module-changed",
+                text + " (the first tag names the generated function's module: it moves)",
+            )
+        else:
+            self._add(Severity.COMPATIBLE, "tags-changed", text)
+
+    def _sunset(self, was: dict[str, Any], now: dict[str, Any], place: str) -> None:
+        """`x-sunset`: the date after which a deprecated operation or parameter may go.
+
+        Reported, not BREAKING: this revision still serves the same calls; the date is a
+        schedule, and the removal itself, when it comes, is BREAKING. Deleting the date or
+        moving it earlier takes migration time from callers, so the line says so (oasdiff
+        fails those: its gate also polices deprecation policy, ours judges the revision)."""
+        before, after = was.get("x-sunset"), now.get("x-sunset")
+        if before == after:
+            return
+        prefix = f"{place}: " if place else ""
+        if after is None:
+            text = f"{prefix}sunset {show(str(before))} deleted (no end date announced any more)"
+            self._add(Severity.COMPATIBLE, "sunset-deleted", text)
+            return
+        if before is None:
+            text = f"{prefix}sunset {show(str(after))} announced"
+            self._add(Severity.COMPATIBLE, "sunset-added", text)
+            return
+        old_date, new_date = _date(before), _date(after)
+        text = f"{prefix}sunset {show(str(before))} -> {show(str(after))}"
+        if old_date is not None and new_date is not None and new_date < old_date:
+            self._add(
+                Severity.COMPATIBLE, "sunset-earlier", text + " (earlier: less time to migrate)"
+            )
+        elif old_date is not None and new_date is not None and new_date > old_date:
+            self._add(Severity.COMPATIBLE, "sunset-later", text + " (later)")
+        else:
+            self._add(Severity.COMPATIBLE, "sunset-changed", text)
 
     # ---- security
 
@@ -416,15 +485,30 @@ class Comparison:
                 elif kind == "http":
                     described.add(f"http {str(scheme.get('scheme', '')).lower()}")
                 else:
+                    # Each scope on its own: asking for fewer scopes strands no caller (a
+                    # token with [read, write] still has write), asking for more does.
                     listed = scopes if isinstance(scopes, list) else []
-                    described.add(f"{kind} {name} {sorted(map(str, listed))}")
+                    described.add(f"{kind} {name}")
+                    described |= {f"{kind} {name}{SCOPE}{scope}" for scope in map(str, listed)}
             found.append(frozenset(described))
         return found
 
     @staticmethod
     def _show_alts(alternatives: list[frozenset[str]]) -> str:
-        shown = [" + ".join(sorted(a)) or "none" for a in alternatives]
-        return show(" or ".join(shown))
+        def one(alternative: frozenset[str]) -> str:
+            scopes: dict[str, list[str]] = {}
+            for item in sorted(alternative):
+                base, separator, scope = item.partition(SCOPE)
+                if separator:
+                    scopes.setdefault(base, []).append(scope)
+            parts = [
+                f"{item} [{', '.join(scopes[item])}]" if item in scopes else item
+                for item in sorted(alternative)
+                if SCOPE not in item
+            ]
+            return " + ".join(parts) or "none"
+
+        return show(" or ".join(one(a) for a in alternatives))
 
     # ---- parameters
 
@@ -494,7 +578,21 @@ class Comparison:
                 self._add(Severity.BREAKING, "parameter-now-required", f"{place}: now required")
             elif was.get("required") is True and now.get("required") is not True:
                 self._add(Severity.COMPATIBLE, "parameter-now-optional", f"{place}: now optional")
-            self._root(self._param_schema(was), self._param_schema(now), place, REQUEST)
+            if was.get("deprecated") is not True and now.get("deprecated") is True:
+                self._add(Severity.COMPATIBLE, "parameter-deprecated", f"{place}: now deprecated")
+            elif was.get("deprecated") is True and now.get("deprecated") is not True:
+                text = f"{place}: no longer deprecated"
+                self._add(Severity.COMPATIBLE, "parameter-reactivated", text)
+            self._sunset(was, now, place)
+            was_schema, now_schema = self._param_schema(was), self._param_schema(now)
+            self._default(
+                self._flatten(self.old, was_schema)[0],
+                self._flatten(self.new, now_schema)[0],
+                place,
+                REQUEST,
+                required=was.get("required") is True,
+            )
+            self._root(was_schema, now_schema, place, REQUEST)
 
     @staticmethod
     def _param_schema(param: dict[str, Any]) -> Any:
@@ -556,7 +654,7 @@ class Comparison:
         before = {str(k): v for k, v in _mapping(old.op.get("responses")).items()}
         after = {str(k): v for k, v in _mapping(new.op.get("responses")).items()}
         for status in [s for s in before if s not in after]:
-            self._add(Severity.BREAKING, "status-removed", f"status {show(status)} removed")
+            self._status_removed(status)
         for status in [s for s in after if s not in before]:
             self._add(Severity.TOLERATED, "status-added", f"new status {show(status)}")
         for status in [s for s in before if s in after]:
@@ -564,6 +662,27 @@ class Comparison:
             now = _mapping(resolve(self.new, after[status]))
             self._headers(was, now, show(status))
             self._content(was, now, f"{show(status)} body", RESPONSE)
+
+    def _status_removed(self, status: str) -> None:
+        """A success status removed breaks the calls that got it. An error status or the
+        `default` response removed is named, not failed: the answer still arrives as an
+        APIError (errors.error_class picks the class by errorCode first, and an undeclared
+        status is UnexpectedStatus), and the server says it no longer sends it."""
+        if status == "default":
+            self._add(
+                Severity.COMPATIBLE,
+                "default-response-removed",
+                "default response removed (undeclared statuses are errors to our client anyway)",
+            )
+        elif status.startswith("2"):
+            self._add(Severity.BREAKING, "status-removed", f"status {show(status)} removed")
+        else:
+            self._add(
+                Severity.COMPATIBLE,
+                "error-status-removed",
+                f"status {show(status)} removed (not a success: our client maps undeclared "
+                "statuses to errors anyway)",
+            )
 
     def _headers(self, was: dict[str, Any], now: dict[str, Any], status: str) -> None:
         def headers(doc: Document, response: dict[str, Any]) -> dict[str, Any]:
@@ -582,6 +701,15 @@ class Comparison:
                 Severity.TOLERATED, "response-header-added", f"{status} new header {show(name)}"
             )
         for name in [n for n in before if n in after]:
+            place = f"{status} header {show(name)}"
+            was_required = before[name].get("required") is True
+            now_required = after[name].get("required") is True
+            if was_required and not now_required:
+                text = f"{place}: no longer always sent"
+                self._add(Severity.BREAKING, "response-header-now-optional", text)
+            elif now_required and not was_required:
+                text = f"{place}: now always sent"
+                self._add(Severity.COMPATIBLE, "response-header-now-required", text)
             self._root(
                 self._param_schema(before[name]),
                 self._param_schema(after[name]),
@@ -668,6 +796,7 @@ class Comparison:
             return  # deeper than any real body; circular through shapes no $ref names
         at = f"{place} field {path}" if path else place
 
+        self._discriminator(old, new, at, side)
         old_variants, new_variants = _variants(old), _variants(new)
         if len(old_variants) > 1 or len(new_variants) > 1:
             self._alternatives_of(old_variants, new_variants, place, path, side, seen)
@@ -718,14 +847,11 @@ class Comparison:
         self._format(old, new, at, side)
         self._enum(old, new, at, side)
         self._bounds(old, new, at, side)
+        self._extensible_enum(old, new, at, side)
         if old.get("deprecated") is not True and new.get("deprecated") is True:
             self._add(Severity.COMPATIBLE, "deprecated", f"{at}: now deprecated")
-        if side.request and "default" in old and old.get("default") != new.get("default"):
-            self._add(
-                Severity.COMPATIBLE,
-                "default-changed",
-                f"{at}: default {show(old.get('default'))} -> {show(new.get('default', '(none)'))}",
-            )
+        elif old.get("deprecated") is True and new.get("deprecated") is not True:
+            self._add(Severity.COMPATIBLE, "reactivated", f"{at}: no longer deprecated")
         self._properties(old, new, place, path, side, seen)
         if "items" in old or "items" in new:
             self._schema(old.get("items", {}), new.get("items", {}), place, f"{path}[]", side, seen)
@@ -755,6 +881,135 @@ class Comparison:
         else:
             # In a response the generated model's Python type follows the format.
             self._add(Severity.BREAKING, "format-changed", text)
+
+    def _default(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side, *, required: bool
+    ) -> None:
+        """A default is what a call that omits the value means.
+
+        Requests: openapi-python-client makes the spec's default the generated argument's
+        default and sends it (`limit: int | Unset = 10` sends limit=10). So a default added
+        to an optional input, changed or removed makes the same Python call send another
+        request after regeneration, and a raw caller that omits it gets the new meaning:
+        BREAKING (as oasdiff rules for parameters). A default added to a required input
+        changes no call: every caller passes it today. Responses: our models leave an absent
+        field UNSET and never fill in defaults, so a response default is named, not failed.
+        """
+        had, has = "default" in old, "default" in new
+        if (not had and not has) or (had and has and old["default"] == new["default"]):
+            return
+        if not had:
+            text = f"{at}: default {show(new['default'])} added"
+            kind = "default-added"
+        elif not has:
+            text = f"{at}: default {show(old['default'])} removed"
+            kind = "default-removed"
+        else:
+            text = f"{at}: default {show(old['default'])} -> {show(new['default'])}"
+            kind = "default-changed"
+        if side.request and not (kind == "default-added" and required):
+            reason = {
+                "default-added": "a call that omits it now sends it",
+                "default-removed": "a call that omits it no longer sends it",
+                "default-changed": "a call that omits it now sends the new value",
+            }[kind]
+            self._add(Severity.BREAKING, kind, f"{text} ({reason})")
+        else:
+            self._add(Severity.COMPATIBLE, kind, text)
+
+    def _discriminator(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side
+    ) -> None:
+        """Which alternative a body is, named by one of its fields.
+
+        Added: not breaking either way; the alternatives already carry the field (OpenAPI
+        requires it) and what each accepts is compared as the alternatives. Removed: fine for
+        a request; in a response our client then tries the alternatives in order and the
+        first that fits wins, so a body can parse as the wrong class: BREAKING. A changed
+        field name breaks both ways. Mapping: a value that maps elsewhere or no longer maps
+        breaks requests (the server now checks the body against another schema or refuses
+        it) and responses (our client parses it as another class); a new value is new input
+        for requests and a value our reader may not know in responses."""
+        was, now = _mapping(old.get("discriminator")), _mapping(new.get("discriminator"))
+        if not was and not now:
+            return
+        if not was:
+            text = f"{at}: now tells alternatives apart by {show(now.get('propertyName'))}"
+            self._add(Severity.COMPATIBLE, "discriminator-added", text)
+            return
+        if not now:
+            text = f"{at}: no longer tells alternatives apart by {show(was.get('propertyName'))}"
+            self._add(
+                Severity.COMPATIBLE if side.request else Severity.BREAKING,
+                "discriminator-removed",
+                text,
+            )
+            return
+        if was.get("propertyName") != now.get("propertyName"):
+            self._add(
+                Severity.BREAKING,
+                "discriminator-property-changed",
+                f"{at}: alternatives told apart by {show(was.get('propertyName'))} -> "
+                f"{show(now.get('propertyName'))}",
+            )
+
+        def targets(mapping: Any) -> dict[str, str]:
+            found = {}
+            for value, target in _mapping(mapping).items():
+                target = str(target)
+                found[str(value)] = target if "/" in target else f"#/components/schemas/{target}"
+            return found
+
+        before, after = targets(was.get("mapping")), targets(now.get("mapping"))
+        for value in [v for v in before if v not in after]:
+            self._add(
+                side.narrower(),
+                "discriminator-mapping-removed",
+                f"{at}: {show(was.get('propertyName'))} {show(value)} no longer maps to "
+                f"{show(before[value].rsplit('/', 1)[-1])}",
+            )
+        for value in [v for v in after if v not in before]:
+            self._add(
+                side.wider(),
+                "discriminator-mapping-added",
+                f"{at}: {show(now.get('propertyName'))} {show(value)} now maps to "
+                f"{show(after[value].rsplit('/', 1)[-1])}",
+            )
+        for value in [v for v in before if v in after and before[v] != after[v]]:
+            self._add(
+                Severity.BREAKING,
+                "discriminator-mapping-changed",
+                f"{at}: {show(now.get('propertyName'))} {show(value)} maps to "
+                f"{show(before[value].rsplit('/', 1)[-1])} -> "
+                f"{show(after[value].rsplit('/', 1)[-1])}",
+            )
+
+    def _extensible_enum(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side
+    ) -> None:
+        """`x-extensible-enum` (Zalando): the values known today, more may come. Senders
+        must keep to the list, so requests lose a value like an enum does (BREAKING); a
+        reader must expect new ones anyway, so responses gain one without harm."""
+        before, after = old.get("x-extensible-enum"), new.get("x-extensible-enum")
+        if before == after or not (isinstance(before, list) or isinstance(after, list)):
+            return
+        before = before if isinstance(before, list) else []
+        after = after if isinstance(after, list) else []
+        keys_before, keys_after = {_key(v) for v in before}, {_key(v) for v in after}
+        lost = [v for v in before if _key(v) not in keys_after]
+        gained = [v for v in after if _key(v) not in keys_before]
+        if lost:
+            self._add(
+                Severity.BREAKING if side.request else Severity.COMPATIBLE,
+                "extensible-enum-value-removed",
+                f"{at}: x-extensible-enum lost {show(lost)}",
+            )
+        if gained:
+            self._add(
+                Severity.COMPATIBLE,
+                "extensible-enum-value-added",
+                f"{at}: x-extensible-enum gained {show(gained)}",
+            )
 
     def _enum(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
         before, after = _enum(old), _enum(new)
@@ -949,6 +1204,13 @@ class Comparison:
                 )
             elif not side.request and now_required and not was_required:
                 self._add(Severity.COMPATIBLE, "property-now-required", f"{at}: now always present")
+            self._default(
+                self._flatten(self.old, before[name])[0],
+                self._flatten(self.new, after[name])[0],
+                at,
+                side,
+                required=was_required,
+            )
             self._schema(before[name], after[name], place, dotted(name), side, seen)
 
     def _describe(self, node: Any) -> str:
