@@ -117,12 +117,14 @@ UPPER_BOUNDS = {
     "maxItems": "maximum item count",
     "maxProperties": "maximum property count",
     "maximum": "maximum",
+    "maxContains": "maximum matching item count",
 }
 LOWER_BOUNDS = {
     "minLength": "minimum length",
     "minItems": "minimum item count",
     "minProperties": "minimum property count",
     "minimum": "minimum",
+    "minContains": "minimum matching item count",
 }
 
 
@@ -189,6 +191,13 @@ def _enum(schema: dict[str, Any]) -> list[Any] | None:
 
 def _key(value: Any) -> str:
     return repr(value)
+
+
+def _server_urls(servers: Any) -> list[str]:
+    if not isinstance(servers, list):
+        return []
+    found = [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
+    return [url.rstrip("/") or url for url in found]
 
 
 def _date(value: Any) -> datetime.date | None:
@@ -298,6 +307,8 @@ class Comparison:
         check_openapi(self.old)
         check_openapi(self.new)
         self._servers()
+        self._security_schemes()
+        self._webhooks()
         old_ops, new_ops = self._operations(self.old), self._operations(self.new)
         pairs: list[tuple[_Operation, _Operation]] = []
         for key in [k for k in old_ops if k in new_ops]:
@@ -320,15 +331,10 @@ class Comparison:
         return self.changes
 
     def _servers(self) -> None:
-        def urls(doc: Document) -> list[str]:
-            servers = doc.get("servers")
-            if not isinstance(servers, list):
-                return []
-            found = [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
-            return [url.rstrip("/") or url for url in found]
-
-        old, new = urls(self.old), urls(self.new)
         self._operation, self._side = WHOLE_API, "api"
+        self._urls(_server_urls(self.old.get("servers")), _server_urls(self.new.get("servers")))
+
+    def _urls(self, old: list[str], new: list[str]) -> None:
         gone = [u for u in old if u not in new]
         added = [u for u in new if u not in old]
         if len(gone) == 1 and len(added) == 1:
@@ -342,6 +348,59 @@ class Comparison:
             self._add(Severity.BREAKING, "server-removed", f"base URL {show(url)} removed")
         for url in added:
             self._add(Severity.COMPATIBLE, "server-added", f"new base URL {show(url)}")
+
+    def _webhooks(self) -> None:
+        """OpenAPI 3.1 webhooks: requests the server sends to the caller's own server. Our
+        client has no webhook code, so a change is named, not failed (oasdiff fails a removed
+        webhook: a receiver built from the spec stops getting it)."""
+        before = _mapping(self.old.get("webhooks"))
+        after = _mapping(self.new.get("webhooks"))
+        self._operation, self._side = WHOLE_API, "api"
+        for name in sorted(set(before) | set(after), key=str):
+            if name not in after:
+                self._add(Severity.COMPATIBLE, "webhook-removed", f"webhook {show(name)} removed")
+            elif name not in before:
+                self._add(Severity.COMPATIBLE, "webhook-added", f"new webhook {show(name)}")
+            elif _signature(before[name]) != _signature(after[name]):
+                self._add(Severity.COMPATIBLE, "webhook-changed", f"webhook {show(name)} changed")
+
+    def _security_schemes(self) -> None:
+        """Where OAuth 2 and OpenID Connect callers get tokens, and the scopes offered. Who
+        must send what is compared per operation (security); this is the rest. Named, not
+        failed: the generated client takes a token, never fetches one."""
+
+        def schemes(doc: Document) -> dict[str, dict[str, Any]]:
+            found = _mapping(_mapping(doc.get("components")).get("securitySchemes"))
+            return {str(k): _mapping(resolve(doc, v)) for k, v in found.items()}
+
+        def details(scheme: dict[str, Any]) -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            if isinstance(scheme.get("openIdConnectUrl"), str):
+                found["openIdConnectUrl"] = scheme["openIdConnectUrl"]
+            for flow, spec in _mapping(scheme.get("flows")).items():
+                for key in ("authorizationUrl", "tokenUrl", "refreshUrl"):
+                    if key in _mapping(spec):
+                        found[f"{flow} {key}"] = spec[key]
+                for scope in _mapping(_mapping(spec).get("scopes")):
+                    found[f"{flow} scope {scope}"] = True
+            return found
+
+        before, after = schemes(self.old), schemes(self.new)
+        self._operation, self._side = WHOLE_API, "api"
+        for name in [n for n in before if n in after]:
+            was, now = details(before[name]), details(after[name])
+            for key in sorted(set(was) | set(now)):
+                if was.get(key) == now.get(key):
+                    continue
+                if " scope " in key:
+                    verb = "now offered" if key in now else "no longer offered"
+                    text = f"security scheme {show(name)}: {show(key)} {verb}"
+                else:
+                    text = (
+                        f"security scheme {show(name)}: {show(key)} "
+                        f"{show(was.get(key, '(none)'))} -> {show(now.get(key, '(none)'))}"
+                    )
+                self._add(Severity.COMPATIBLE, "security-scheme-changed", text)
 
     def _operations(self, doc: Document) -> dict[tuple[str, str], _Operation]:
         found = {}
@@ -374,12 +433,56 @@ class Comparison:
             self._add(Severity.COMPATIBLE, "operation-reactivated", "no longer deprecated")
         self._sunset(old.op, new.op, "")
         self._tags(old, new)
+        self._operation_servers(old, new)
+        self._stability(old.op, new.op)
+        self._callbacks(old, new)
         self._side = "request"
         self._security(old, new)
         self._parameters(old, new)
         self._request_body(old, new)
         self._side = "response"
         self._responses(old, new)
+
+    def _operation_servers(self, old: _Operation, new: _Operation) -> None:
+        """`servers` on an operation or its path item replace the API's base URLs for it."""
+
+        def effective(doc: Document, op: _Operation) -> list[str] | None:
+            for node in (op.op, op.item):
+                if isinstance(node.get("servers"), list) and node["servers"]:
+                    return _server_urls(node["servers"])
+            return None
+
+        before, after = effective(self.old, old), effective(self.new, new)
+        if before is None and after is None:
+            return  # the API's own base URLs, compared once for the whole API
+        self._urls(
+            before if before is not None else _server_urls(self.old.get("servers")),
+            after if after is not None else _server_urls(self.new.get("servers")),
+        )
+
+    def _stability(self, was: dict[str, Any], now: dict[str, Any]) -> None:
+        """`x-stability-level` (draft < alpha < beta < stable), which oasdiff polices: named,
+        not failed; a lower level says the operation may change without notice."""
+        levels = ["draft", "alpha", "beta", "stable"]
+        before, after = was.get("x-stability-level"), now.get("x-stability-level")
+        if before == after:
+            return
+        text = f"stability {show(before or '(none)')} -> {show(after or '(none)')}"
+        lower = before in levels and after in levels and levels.index(after) < levels.index(before)
+        self._add(Severity.COMPATIBLE, "stability-changed", text + (" (lower)" if lower else ""))
+
+    def _callbacks(self, old: _Operation, new: _Operation) -> None:
+        """Callbacks are requests the server makes to the caller's own server; our client has
+        no code for them, so a change is named, not failed."""
+        before, after = _mapping(old.op.get("callbacks")), _mapping(new.op.get("callbacks"))
+        for name in sorted(set(before) | set(after), key=str):
+            if name not in after:
+                self._add(Severity.COMPATIBLE, "callback-removed", f"callback {show(name)} removed")
+            elif name not in before:
+                self._add(Severity.COMPATIBLE, "callback-added", f"new callback {show(name)}")
+            elif _signature(before[name]) != _signature(after[name]):
+                text = f"callback {show(name)} changed (our client has no callback code)"
+                self._add(Severity.COMPATIBLE, "callback-changed", text)
 
     def _tags(self, old: _Operation, new: _Operation) -> None:
         """openapi-python-client puts each function in the module of its operation's first
@@ -584,6 +687,7 @@ class Comparison:
                 text = f"{place}: no longer deprecated"
                 self._add(Severity.COMPATIBLE, "parameter-reactivated", text)
             self._sunset(was, now, place)
+            self._serialization(was, now, place)
             was_schema, now_schema = self._param_schema(was), self._param_schema(now)
             self._default(
                 self._flatten(self.old, was_schema)[0],
@@ -593,6 +697,23 @@ class Comparison:
                 required=was.get("required") is True,
             )
             self._root(was_schema, now_schema, place, REQUEST)
+
+    def _serialization(self, was: dict[str, Any], now: dict[str, Any], place: str) -> None:
+        """style, explode and allowReserved decide how a value is written into the URL or
+        header: the server now reads another encoding than the old client writes."""
+        for key in ("style", "explode", "allowReserved"):
+            if was.get(key) != now.get(key):
+                text = f"{place}: {key} {show(was.get(key, '(default)'))} -> " + show(
+                    now.get(key, "(default)")
+                )
+                self._add(Severity.BREAKING, "parameter-serialization-changed", text)
+        if bool(was.get("allowEmptyValue")) != bool(now.get("allowEmptyValue")):
+            allowed = bool(now.get("allowEmptyValue"))
+            self._add(
+                Severity.COMPATIBLE if allowed else Severity.BREAKING,
+                "parameter-empty-value-changed",
+                f"{place}: empty value {'now' if allowed else 'no longer'} allowed",
+            )
 
     @staticmethod
     def _param_schema(param: dict[str, Any]) -> Any:
@@ -856,6 +977,32 @@ class Comparison:
         if "items" in old or "items" in new:
             self._schema(old.get("items", {}), new.get("items", {}), place, f"{path}[]", side, seen)
         self._additional(old, new, at, side)
+        was_values, now_values = old.get("additionalProperties"), new.get("additionalProperties")
+        if isinstance(was_values, dict) and isinstance(now_values, dict):
+            self._schema(was_values, now_values, place, f"{path}.*", side, seen)
+        self._other_keywords(old, new, at, side)
+
+    def _other_keywords(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side
+    ) -> None:
+        """Keywords no rule above reads (JSON Schema 2020-12's if/then/else, contains,
+        dependentRequired, patternProperties, propertyNames, unevaluated*, prefixItems,
+        content*, not, ...) still count: one added constrains, one removed frees, one
+        changed differs. Shown by name, so a change there is never "No API change"."""
+        for key in sorted(set(old) | set(new), key=str):
+            if key in COMPARED or key in DOCUMENTATION or str(key).startswith("x-"):
+                continue
+            if key in old and key in new and _signature(old[key]) == _signature(new[key]):
+                continue
+            if key not in new:
+                text = f"{at}: keyword {show(key)} removed"
+                self._add(side.wider(), "keyword-removed", text)
+            elif key not in old:
+                text = f"{at}: keyword {show(key)} added ({show(new[key])})"
+                self._add(side.narrower(), "keyword-added", text)
+            else:
+                text = f"{at}: keyword {show(key)} changed"
+                self._add(side.different(), "keyword-changed", text)
 
     def _type(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> bool:
         before, after = _types(old), _types(new)
@@ -1251,6 +1398,40 @@ def _required(schema: dict[str, Any]) -> set[str]:
 
 
 DOCUMENTATION = {"description", "example", "examples", "title", "summary", "externalDocs", "xml"}
+# Schema keywords a rule above reads; any other keyword that changes is reported by name.
+COMPARED = {
+    *UPPER_BOUNDS,
+    *LOWER_BOUNDS,
+    "type",
+    "format",
+    "enum",
+    "const",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "pattern",
+    "uniqueItems",
+    "required",
+    "properties",
+    "items",
+    "additionalProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "discriminator",
+    "default",
+    "deprecated",
+    "nullable",
+    "readOnly",
+    "writeOnly",
+    "$ref",
+    "$schema",
+    "$id",
+    "$comment",
+    "$anchor",
+    "$defs",
+    "definitions",
+}
 
 
 def _signature(schema: Any) -> str:

@@ -499,6 +499,61 @@ FAMILIES: list[Case] = [
         ],
     ),
     (
+        "request: a JSON Schema keyword no rule reads (request-property-property-names-added, ERR)",
+        [],
+        [_set(lambda doc: _in(doc)["tags"], "contains", {"const": "urgent"})],
+        BREAKING,
+        ['BREAKING: request body field tags: keyword contains added ({"const": "urgent"})'],
+    ),
+    (
+        "response: a JSON Schema keyword removed (response-property-contains-removed, ERR)",
+        [_set(lambda doc: _out(doc)["tags"], "contains", {"const": "urgent"})],
+        [],
+        NOT_BREAKING,
+        [
+            "not breaking for our default client (it reads forward-compatibly): response 200 "
+            "body field tags: keyword contains removed"
+        ],
+    ),
+    (
+        "request: map values (additionalProperties) narrowed (request-property-type-changed, ERR)",
+        [_set(_in, "extra", {"type": "object", "additionalProperties": {"type": "string"}})],
+        [_set(_in, "extra", {"type": "object", "additionalProperties": {"type": "integer"}})],
+        BREAKING,
+        ["BREAKING: request body field extra.*: type string -> integer"],
+    ),
+    (
+        "parameters: serialization style changed (oasdiff: diff only, data/explode-params)",
+        [],
+        [_set(lambda doc: _param(doc, "verbose"), "explode", False)],
+        BREAKING,
+        ["BREAKING: request query parameter verbose: explode (default) -> false"],
+    ),
+    (
+        "paths: operation servers replaced (no oasdiff rule)",
+        [],
+        [_set(_put, "servers", [{"url": "https://things.example.com"}])],
+        BREAKING,
+        [
+            "BREAKING: base URL https://api.example.com/v1 -> https://things.example.com "
+            "(callers using the old one break)"
+        ],
+    ),
+    (
+        "deprecation: stability decreased (api-stability-decreased, ERR)",
+        [_set(_put, "x-stability-level", "stable")],
+        [_set(_put, "x-stability-level", "beta")],
+        NOT_BREAKING,
+        ["not breaking: stability stable -> beta (lower)"],
+    ),
+    (
+        "paths: callback removed (no oasdiff rule; data/callbacks)",
+        [_set(_put, "callbacks", {"done": {"{$request.body#/url}": {"post": {"responses": {}}}}})],
+        [],
+        NOT_BREAKING,
+        ["not breaking: callback done removed"],
+    ),
+    (
         "paths: another tag added (api-tag-added, INFO)",
         [_set(_put, "tags", ["things"])],
         [_set(_put, "tags", ["things", "beta"])],
@@ -527,6 +582,53 @@ def test_verdict_and_line(case: Case, tmp_path: Path, capsys: pytest.CaptureFixt
     new_path.write_text(spec_io.dump(new), encoding="utf-8")
     assert main([str(old_path), str(new_path)]) == status, name
     assert capsys.readouterr().out == text + "\n"
+
+
+WHOLE_API_CASES: list[Case] = [
+    (
+        "paths: webhook removed (webhook-removed, ERR)",
+        [lambda doc: doc.__setitem__("webhooks", {"thingChanged": {"post": {"responses": {}}}})],
+        [],
+        NOT_BREAKING,
+        ["not breaking: webhook thingChanged removed"],
+    ),
+    (
+        "security: OAuth token URL changed (api-security-component-oauth-token-url-changed, INFO)",
+        [_oauth(["read"])],
+        [
+            _oauth(["read"]),
+            lambda doc: doc["components"]["securitySchemes"]["oauth"]["flows"][
+                "clientCredentials"
+            ].update(tokenUrl="https://auth.example.com/v2/token"),
+        ],
+        NOT_BREAKING,
+        [
+            "not breaking: security scheme oauth: clientCredentials tokenUrl "
+            "https://auth.example.com/token -> https://auth.example.com/v2/token"
+        ],
+    ),
+    (
+        "security: OAuth scope no longer offered (api-security-component-oauth-scope-removed, "
+        "INFO)",
+        [_oauth(["read"])],
+        [
+            _oauth(["read"]),
+            lambda doc: doc["components"]["securitySchemes"]["oauth"]["flows"]["clientCredentials"][
+                "scopes"
+            ].pop("write"),
+        ],
+        NOT_BREAKING,
+        ["not breaking: security scheme oauth: clientCredentials scope write no longer offered"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", WHOLE_API_CASES, ids=lambda c: c[0])
+def test_whole_api_verdict_and_line(case: Case) -> None:
+    _name, _old, _new, status, lines = case
+    changes = diff(*_pair(case))
+    assert render(changes).splitlines()[2:] == ["the whole API", *(f"  {x}" for x in lines)]
+    assert any(c.breaking for c in changes) == (status == BREAKING)
 
 
 # oasdiff's own checker documents (data/checker/), and what oasdiff's tests expect of them.
@@ -618,7 +720,7 @@ def test_oasdiff_documents_are_recorded_with_their_source() -> None:
 def _all_pairs() -> list[tuple[str, Doc, Doc]]:
     """Every pair of revisions the spec-diff tests hold where the API changed, both ways."""
     pairs = []
-    for case in [*ISSUE_ROWS, *FAMILIES]:
+    for case in [*ISSUE_ROWS, *FAMILIES, *WHOLE_API_CASES]:
         old, new = _pair(case)
         pairs += [(case[0], old, new), (case[0] + " (reverse)", new, old)]
     for rule in [*REQUEST_RULES, *RESPONSE_RULES, *API_RULES]:
