@@ -21,8 +21,13 @@ attribute, the generated function the argument), and so are a renamed path param
 operationId. Additions to responses are named, not failed, because our client reads
 forward-compatibly (unknown fields and values pass through).
 
+Rule by rule against oasdiff's families (what it says, what we say, why): docs/spec-gate.md.
+
 Descriptions, examples, summaries and unreferenced components are not the API surface.
-`$ref`s are followed (circular ones stop), parameters merge path level and operation level,
+`$ref`s are followed, and within one body, parameter or header each referenced schema is
+compared once, at the first path that reaches it (fan-out and cycles are linear, and a change
+in a component is one line there, not one per path); the total work and the input size are
+bounded (MAX_WORK, spec_io.MAX_BYTES). Parameters merge path level and operation level,
 `allOf` members merge into one schema, `anyOf`/`oneOf` alternatives are matched by title,
 then by shape, then by position (alternatives merged into one schema are each compared with
 it). An apiKey security scheme counts as the parameter it is, so moving the key between a
