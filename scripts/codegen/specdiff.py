@@ -198,6 +198,11 @@ def _key(value: Any) -> str:
     return repr(value)
 
 
+def _same(was: Any, now: Any) -> bool:
+    """Equal values, NaN included (YAML's .nan is not equal to itself)."""
+    return bool(was == now) or _key(was) == _key(now)
+
+
 def _server_urls(servers: Any) -> list[str]:
     if not isinstance(servers, list):
         return []
@@ -395,7 +400,7 @@ class Comparison:
         for name in [n for n in before if n in after]:
             was, now = details(before[name]), details(after[name])
             for key in sorted(set(was) | set(now)):
-                if was.get(key) == now.get(key):
+                if _same(was.get(key), now.get(key)):
                     continue
                 if " scope " in key:
                     verb = "now offered" if key in now else "no longer offered"
@@ -470,7 +475,7 @@ class Comparison:
         not failed; a lower level says the operation may change without notice."""
         levels = ["draft", "alpha", "beta", "stable"]
         before, after = was.get("x-stability-level"), now.get("x-stability-level")
-        if before == after:
+        if _same(before, after):
             return
         text = f"stability {show(before or '(none)')} -> {show(after or '(none)')}"
         lower = before in levels and after in levels and levels.index(after) < levels.index(before)
@@ -518,7 +523,7 @@ class Comparison:
         moving it earlier takes migration time from callers, so the line says so (oasdiff
         fails those: its gate also polices deprecation policy, ours judges the revision)."""
         before, after = was.get("x-sunset"), now.get("x-sunset")
-        if before == after:
+        if _same(before, after):
             return
         prefix = f"{place}: " if place else ""
         if after is None:
@@ -912,14 +917,14 @@ class Comparison:
         self._spend()
         old, old_ref = self._flatten(self.old, old_node)
         new, new_ref = self._flatten(self.new, new_node)
+        if old_ref or new_ref:
+            seen = (*seen, (old_ref, new_ref))
+        if len(seen) > MAX_DEPTH or path.count(".") + path.count("[]") > MAX_DEPTH:
+            return  # deeper than any real body (and not marked: a shorter path may come)
         pair = (self._identity(old_node, old_ref), self._identity(new_node, new_ref))
         if pair in self._compared:
             return  # compared already: by another path (fan-out) or further up (a cycle)
         self._compared.add(pair)
-        if old_ref or new_ref:
-            seen = (*seen, (old_ref, new_ref))
-        if len(seen) > MAX_DEPTH or path.count(".") + path.count("[]") > MAX_DEPTH:
-            return  # deeper than any real body; circular through shapes no $ref names
         at = f"{place} field {path}" if path else place
 
         self._discriminator(old, new, at, side)
@@ -1025,7 +1030,7 @@ class Comparison:
 
     def _format(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
         before, after = old.get("format"), new.get("format")
-        if before == after:
+        if _same(before, after):
             return
         text = f"{at}: format {show(before or '(none)')} -> {show(after or '(none)')}"
         if side.request and after is None:
@@ -1048,7 +1053,7 @@ class Comparison:
         field UNSET and never fill in defaults, so a response default is named, not failed.
         """
         had, has = "default" in old, "default" in new
-        if (not had and not has) or (had and has and old["default"] == new["default"]):
+        if (not had and not has) or (had and has and _same(old["default"], new["default"])):
             return
         if not had:
             text = f"{at}: default {show(new['default'])} added"
@@ -1143,7 +1148,7 @@ class Comparison:
         must keep to the list, so requests lose a value like an enum does (BREAKING); a
         reader must expect new ones anyway, so responses gain one without harm."""
         before, after = old.get("x-extensible-enum"), new.get("x-extensible-enum")
-        if before == after or not (isinstance(before, list) or isinstance(after, list)):
+        if _same(before, after) or not (isinstance(before, list) or isinstance(after, list)):
             return
         before = before if isinstance(before, list) else []
         after = after if isinstance(after, list) else []

@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 from codegen import spec_io
-from codegen.specdiff import diff, main, render
+from codegen.specdiff import Severity, diff, main, render
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.codegen.test_specdiff_cli import VALUES, WHERE
 from tests.codegen.test_specdiff_limits import _fan_out
 from tests.codegen.test_specdiff_rules import (
     API_RULES,
@@ -755,3 +758,42 @@ def test_documentation_only_and_same_meaning_pairs_still_say_no_api_change() -> 
         edited = copy.deepcopy(BASE)
         edit(edited)
         assert render(diff(BASE, edited)).startswith("No API change"), _name
+
+
+# ------------------------------------------------------------------ and never a change from nothing
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(WHERE, VALUES), min_size=1, max_size=3))
+def test_a_document_compared_with_its_copy_has_no_change(edits: list[tuple[Any, Any]]) -> None:
+    """Junk anywhere in the real spec (NaN defaults, odd sunsets, tags, discriminators, ...):
+    the document against a deep copy of itself is never a change, so no rule reports on values
+    that are equal but not `==` (YAML's .nan)."""
+    doc = copy.deepcopy(spec_io.load(spec_io.UPSTREAM_SPEC))
+    for path, value in edits:
+        node: Any = doc
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        changes = diff(doc, copy.deepcopy(doc))
+    except spec_io.SpecError:
+        return
+    assert [c for c in changes if c.severity is not Severity.NOTE] == []
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("default", float("nan")),
+        ("x-sunset", float("nan")),
+        ("format", float("nan")),
+        ("x-extensible-enum", [float("nan")]),
+    ],
+)
+def test_nan_is_no_change(key: str, value: Any) -> None:
+    doc = _with(_set(lambda doc: _in(doc)["note"], key, value), _set(_put, key, value))
+    assert diff(doc, copy.deepcopy(doc)) == []
