@@ -17,6 +17,9 @@ from codegen.specdiff import MAX_WORK, Comparison, Severity, diff, main, render
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.hostile.files import BILLION_LAUGHS, DEEP, SELF_ALIAS, hostile_files
+from tests.hostile.files import MAPPING_LAUGHS as MAPPING_LAUGHS_BODY
+
 SPEC_DIFF = spec_io.REPO_ROOT / "scripts" / "spec-diff"
 UPSTREAM = spec_io.UPSTREAM_SPEC
 
@@ -260,14 +263,9 @@ def test_valid_yaml_just_over_the_cap_is_refused_and_just_under_is_read(tmp_path
         spec_io.load(over)
 
 
-LAUGHS = (
-    "openapi: 3.0.0\npaths: {}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-    + "".join(f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 10))
-)
-MAPPING_LAUGHS = "openapi: 3.0.0\npaths: {}\nm0: &m0 {a: 1, b: 2, c: 3, d: 4, e: 5}\n" + "".join(
-    f"m{i}: &m{i} {{a: *m{i - 1}, b: *m{i - 1}, c: *m{i - 1}, d: *m{i - 1}, e: *m{i - 1}}}\n"
-    for i in range(1, 12)
-)
+HEAD = "openapi: 3.0.0\npaths: {}\n"
+LAUGHS, MAPPING_LAUGHS = HEAD + BILLION_LAUGHS, HEAD + MAPPING_LAUGHS_BODY
+
 # Aliases inside the API surface: a schema that fans out through YAML anchors, not $refs
 # (4^9 paths, about 700,000 nodes expanded: within the node cap).
 SCHEMA_LAUGHS = (
@@ -294,8 +292,8 @@ UNREADABLE = [
         SCHEMA_LAUGHS.replace("schema: *s9", "schema: *nowhere"),
         "not YAML at line",
     ),
-    ("self-alias", "openapi: 3.0.0\npaths: {}\nx: &x [*x]\n", "a YAML alias contains itself"),
-    ("deep", "openapi: 3.0.0\npaths: {}\nx: " + "[" * 100_000 + "]" * 100_000, "nest"),
+    ("self-alias", HEAD + SELF_ALIAS, "a YAML alias contains itself"),
+    ("deep", HEAD + DEEP, "nest"),
 ]
 
 
@@ -343,3 +341,19 @@ def test_out_of_memory_is_exit_2_not_breaking(
 def test_render_of_a_bounded_comparison_stays_small() -> None:
     changes = diff(_fan_out(40, "string"), _fan_out(40, "integer"))
     assert len(render(changes).splitlines()) == 5
+
+
+def test_every_hostile_file_of_the_kit_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hostile kit's files (tests/hostile/files.py), as either revision."""
+    files = hostile_files(tmp_path, prefix=HEAD)
+    assert {"dev-zero", "huge", "directory", "missing", "billion-laughs", "self-alias"} <= set(
+        files
+    )
+    for name, path in files.items():
+        for args in ([str(path), str(UPSTREAM)], [str(UPSTREAM), str(path)]):
+            assert main(args) == 2, name
+            out, err = capsys.readouterr()
+            assert out == "", name
+            assert err.startswith(f"spec-diff: {path}: ") and err.count("\n") == 1, (name, err)
