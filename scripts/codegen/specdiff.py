@@ -301,6 +301,7 @@ class Comparison:
     _operation: str = WHOLE_API
     _side: str = "api"
     _work: int = 0
+    _root_default: bool = True
     _compared: set[tuple[Any, Any]] = field(default_factory=set)
     _kept: list[Any] = field(default_factory=list)
 
@@ -706,7 +707,7 @@ class Comparison:
                 REQUEST,
                 required=was.get("required") is True,
             )
-            self._root(was_schema, now_schema, place, REQUEST)
+            self._root(was_schema, now_schema, place, REQUEST, root_default=False)
 
     def _serialization(self, was: dict[str, Any], now: dict[str, Any], place: str) -> None:
         """style, explode and allowReserved decide how a value is written into the URL or
@@ -879,12 +880,24 @@ class Comparison:
             del merged["properties"]
         return merged, "|".join(refs)
 
-    def _root(self, old_node: Any, new_node: Any, place: str, side: _Side) -> None:
+    def _root(
+        self,
+        old_node: Any,
+        new_node: Any,
+        place: str,
+        side: _Side,
+        *,
+        root_default: bool = True,
+    ) -> None:
         """Compare one body, parameter or header schema. Within it each pair of referenced
         schemas is compared once, at the first path that reaches it: a component reached by
-        many paths (fan-out, cycles) is reported once, not once per path."""
+        many paths (fan-out, cycles) is reported once, not once per path.
+
+        Defaults: a field's is judged by its parent (which knows if it is required), a
+        parameter's by _parameters; the root's here unless `root_default` is False."""
         self._compared = set()
         self._kept = []
+        self._root_default = root_default
         self._schema(old_node, new_node, place, "", side, ())
 
     def _identity(self, node: Any, ref: str) -> Any:
@@ -979,6 +992,10 @@ class Comparison:
         self._enum(old, new, at, side)
         self._bounds(old, new, at, side)
         self._extensible_enum(old, new, at, side)
+        if (path == "" and self._root_default) or path.endswith(("[]", ".*")):
+            # Not a named field (whose parent judges its default): a whole body, an item, a
+            # map value. No generated argument or attribute takes these defaults.
+            self._default(old, new, at, side, required=False, sent=False)
         if old.get("deprecated") is not True and new.get("deprecated") is True:
             self._add(Severity.COMPATIBLE, "deprecated", f"{at}: now deprecated")
         elif old.get("deprecated") is True and new.get("deprecated") is not True:
@@ -1040,7 +1057,14 @@ class Comparison:
             self._add(Severity.BREAKING, "format-changed", text)
 
     def _default(
-        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side, *, required: bool
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        at: str,
+        side: _Side,
+        *,
+        required: bool,
+        sent: bool = True,
     ) -> None:
         """A default is what a call that omits the value means.
 
@@ -1051,6 +1075,8 @@ class Comparison:
         BREAKING (as oasdiff rules for parameters). A default added to a required input
         changes no call: every caller passes it today. Responses: our models leave an absent
         field UNSET and never fill in defaults, so a response default is named, not failed.
+        So is the default of a whole body, an array item or a map value (`sent=False`): no
+        generated argument or attribute takes it, so no call changes.
         """
         had, has = "default" in old, "default" in new
         if (not had and not has) or (had and has and _same(old["default"], new["default"])):
@@ -1064,7 +1090,7 @@ class Comparison:
         else:
             text = f"{at}: default {show(old['default'])} -> {show(new['default'])}"
             kind = "default-changed"
-        if side.request and not (kind == "default-added" and required):
+        if side.request and sent and not (kind == "default-added" and required):
             reason = {
                 "default-added": "a call that omits it now sends it",
                 "default-removed": "a call that omits it no longer sends it",

@@ -797,3 +797,28 @@ def test_a_document_compared_with_its_copy_has_no_change(edits: list[tuple[Any, 
 def test_nan_is_no_change(key: str, value: Any) -> None:
     doc = _with(_set(lambda doc: _in(doc)["note"], key, value), _set(_put, key, value))
     assert diff(doc, copy.deepcopy(doc)) == []
+
+
+@pytest.mark.parametrize(
+    "where,line",
+    [
+        (
+            lambda doc: doc["components"]["schemas"]["ThingIn"],
+            "not breaking: request body: default {} added",
+        ),
+        (
+            lambda doc: _in(doc)["tags"]["items"],
+            "not breaking: request body field tags[]: default {} added",
+        ),
+        (
+            lambda doc: doc["components"]["schemas"]["Thing"],
+            "not breaking: response 200 body: default {} added",
+        ),
+    ],
+    ids=["required-body", "array-items", "response-body"],
+)
+def test_defaults_outside_named_fields_are_reported(where: Callable[[Doc], Doc], line: str) -> None:
+    """oasdiff's request-body-default-value-added and the like: a whole body's default, an
+    item's, a response body's are named; no generated argument takes them, so no call changes."""
+    changes = diff(BASE, _with(_set(where, "default", {})))
+    assert render(changes).splitlines()[3:] == [f"  {line}"]
