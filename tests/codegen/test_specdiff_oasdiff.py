@@ -822,3 +822,45 @@ def test_defaults_outside_named_fields_are_reported(where: Callable[[Doc], Doc],
     item's, a response body's are named; no generated argument takes them, so no call changes."""
     changes = diff(BASE, _with(_set(where, "default", {})))
     assert render(changes).splitlines()[3:] == [f"  {line}"]
+
+
+# Where the new rules read, and junk to put there (lists, mappings, NaN, huge numbers, nasty text).
+NEW_RULE_SPOTS: list[tuple[Callable[[Doc], Doc], str]] = [
+    (_put, "x-sunset"),
+    (_put, "tags"),
+    (_put, "callbacks"),
+    (_put, "servers"),
+    (_put, "x-stability-level"),
+    (lambda doc: _param(doc, "verbose"), "x-sunset"),
+    (lambda doc: _param(doc, "verbose"), "style"),
+    (lambda doc: _param(doc, "verbose"), "deprecated"),
+    (lambda doc: _param(doc, "verbose")["schema"], "default"),
+    (lambda doc: _param(doc, "x-trace")["schema"], "x-extensible-enum"),
+    (lambda doc: _in(doc)["kind"], "discriminator"),
+    (lambda doc: _in(doc)["tags"], "contains"),
+    (lambda doc: _in(doc)["note"], "default"),
+    (lambda doc: _put(doc)["responses"]["200"]["headers"]["X-Rate"], "required"),
+    (lambda doc: doc, "webhooks"),
+    (lambda doc: doc["components"]["securitySchemes"]["key"], "flows"),
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.sampled_from(range(len(NEW_RULE_SPOTS))), VALUES), min_size=1, max_size=4)
+)
+def test_junk_where_the_new_rules_read_is_reported_or_refused(
+    edits: list[tuple[int, Any]],
+) -> None:
+    revised = copy.deepcopy(BASE)
+    for spot, value in edits:
+        where, key = NEW_RULE_SPOTS[spot]
+        where(revised)[key] = value
+    for old, new in ((BASE, revised), (revised, BASE)):
+        try:
+            changes = diff(old, new)
+        except spec_io.SpecError as exc:
+            assert "\n" not in str(exc)
+            continue
+        for line in render(changes).splitlines():
+            assert line.isprintable(), line
