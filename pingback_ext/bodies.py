@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 import httpx
 
 from pingback_ext.errors import InvalidRequestError
-from pingback_ext.settings import check_headers
+from pingback_ext.settings import NotGiven, check_headers
 
 if TYPE_CHECKING:
     from pingback_client.models import (
@@ -33,11 +33,15 @@ CustomFieldsArg: TypeAlias = (
 class RequestOptions(TypedDict, total=False):
     """Per-call overrides of the client's settings, and escape hatches for what the generated
     surface lacks (a field upstream added before we regenerate): `extra_headers`,
-    `extra_query`, and `extra_body` (merged into the JSON body)."""
+    `extra_query`, and `extra_body` (merged into the JSON body).
 
-    developer_mode: bool | str | None
-    timeout: float | httpx.Timeout | None
-    max_retries: int
+    An option left out or NOT_GIVEN keeps the client's setting (what a wrapper that forwards
+    its own arguments passes); so does `developer_mode=None`. `timeout=None`: no timeout.
+    """
+
+    developer_mode: bool | str | NotGiven | None
+    timeout: float | httpx.Timeout | NotGiven | None
+    max_retries: int | NotGiven
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, str | int | float]
     extra_body: Mapping[str, Any]

@@ -5,6 +5,7 @@
     │   ├── MissingAPIKeyError                    no api_key and no PINGBACK_API_KEY
     │   └── InsecureBaseURLError                  http:// to a host that is not loopback
     ├── InvalidRequestError (also ValueError)     refused before anything is sent
+    ├── ClientClosedError (also RuntimeError)     a call on a closed client (nothing is sent)
     ├── RateLimiterError                          the shared (Redis) rate limiter is unreachable
     ├── TransportError                            the request got no HTTP answer
     │   ├── APITimeoutError
@@ -60,6 +61,10 @@ class InsecureBaseURLError(ConfigurationError):
 
 class InvalidRequestError(PingbackError, ValueError):
     """The call's arguments cannot make a valid request (nothing was sent)."""
+
+
+class ClientClosedError(PingbackError, RuntimeError):
+    """The client (or the connection pool it uses) was closed: nothing was sent."""
 
 
 class RateLimiterError(PingbackError):
@@ -252,7 +257,8 @@ BY_STATUS: dict[int, type[APIError]] = {
 
 
 def error_class(status_code: int, error_code: str | None, *, declared: bool) -> type[APIError]:
-    """429, then a known errorCode, then the status (see the module docstring)."""
+    """429, then 3xx, then a known errorCode (it wins over 5xx and 403 too), then the status:
+    5xx, 403, a declared status's class, else UnexpectedStatus (see the module docstring)."""
     if status_code == 429:
         return RateLimited
     if 300 <= status_code < 400:

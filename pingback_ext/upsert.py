@@ -171,12 +171,17 @@ class Synced:
     @property
     def note(self) -> str | None:
         """Says which custom fields the API could not change, if any."""
-        if not self.not_applied:
-            return None
-        return (
-            "the API cannot change custom fields of an existing subscriber; not applied: "
-            + ", ".join(self.not_applied)
-        )
+        return not_applied_note(self.not_applied)
+
+
+def not_applied_note(labels: tuple[str, ...]) -> str | None:
+    """The one wording of custom fields an upsert could not change (None when there are none)."""
+    if not labels:
+        return None
+    return (
+        "the API cannot change custom fields of an existing subscriber; not applied: "
+        + ", ".join(labels)
+    )
 
 
 class Upserted(tuple["Subscriber", bool]):

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from pingback_ext import sync_state
-from pingback_ext.bulk import BulkReport, RecordOutcome
+from pingback_ext.bulk import FATAL_STATUSES, BulkReport, RecordOutcome
 from pingback_ext.cli.context import options
 from pingback_ext.cli.csv_records import BadRow, CSVFile, Row
 from pingback_ext.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, describe
@@ -183,7 +183,7 @@ def import_csv(
         except (APIError, TransportError, RateLimiterError) as failure:  # the run stopped
             sink.close(finished=False)
             progress.stop()
-            refused = isinstance(failure, APIError) and failure.status_code in (401, 403)
+            refused = isinstance(failure, APIError) and failure.status_code in FATAL_STATUSES
             then = "check the API key, then " if refused else ""
             error(f"{describe(failure)}; stopped, the state keeps every accepted row: "
                   f"{then}{CONTINUE}")  # fmt: skip

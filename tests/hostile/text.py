@@ -113,3 +113,24 @@ def leaks(secret: str, *outputs: str | bytes) -> list[str]:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
         found += [form for form in secret_forms(secret) if form in text]
     return found
+
+
+def casings(name: str) -> st.SearchStrategy[str]:
+    """`name` in any mix of upper and lower case (header names are case-insensitive)."""
+    return st.tuples(*(st.sampled_from(sorted({c.lower(), c.upper()})) for c in name)).map("".join)
+
+
+#: Headers a caller must never set, written down here independently of the client's own list:
+#: the key and the mode (the client's settings), and what the HTTP layer derives from a request.
+CLIENT_HEADERS = ("x-api-key", "x-developer-mode")
+FRAMING_HEADERS = ("content-length", "transfer-encoding", "host", "connection", "te", "upgrade")
+
+
+def client_header_names() -> st.SearchStrategy[str]:
+    """The key or the mode header, in any casing."""
+    return st.sampled_from(CLIENT_HEADERS).flatmap(casings)
+
+
+def framing_header_names() -> st.SearchStrategy[str]:
+    """A framing or connection header, in any casing."""
+    return st.sampled_from(FRAMING_HEADERS).flatmap(casings)
