@@ -187,6 +187,17 @@ def check_max_retries(value: object, *, per_call: bool = False) -> int:
     return value
 
 
+def max_retries_from_env(environ: Mapping[str, str]) -> int:
+    """The retries when `max_retries=` is not given: PINGBACK_MAX_RETRIES (a plain integer >= 0;
+    0 in tests makes a stub that does not match fail at once), else the default."""
+    raw = env_value(environ, "PINGBACK_MAX_RETRIES")
+    if raw is None:
+        return DEFAULT_MAX_RETRIES
+    if not re.fullmatch(r"[0-9]{1,3}", raw.strip(), re.ASCII):
+        raise ConfigurationError("PINGBACK_MAX_RETRIES must be an integer from 0 to 999")
+    return int(raw.strip())
+
+
 def check_retry_budget(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         raise ConfigurationError(f"retry_budget must be a finite number >= 0, got {value!r}")
@@ -239,7 +250,8 @@ def resolve(
 ) -> Settings:
     """Settings from a constructor's arguments, each checked here once; what is not given (or
     None, where None has no meaning of its own) comes from PINGBACK_API_KEY, PINGBACK_BASE_URL,
-    PINGBACK_DEVELOPER_MODE, else the default. A new setting: a field above and a line here."""
+    PINGBACK_DEVELOPER_MODE, PINGBACK_MAX_RETRIES, else the default. A new setting: a field
+    above and a line here."""
     env = os.environ if environ is None else environ
     key = None if isinstance(api_key, NotGiven) else api_key
     if key is None:
@@ -256,7 +268,7 @@ def resolve(
         developer_mode=developer_mode_from(developer_mode, env),
         timeout=timeout_from(timeout),
         max_retries=check_max_retries(
-            DEFAULT_MAX_RETRIES if isinstance(max_retries, NotGiven) else max_retries
+            max_retries_from_env(env) if isinstance(max_retries, NotGiven) else max_retries
         ),
         retry_budget=check_retry_budget(
             DEFAULT_RETRY_BUDGET if isinstance(retry_budget, NotGiven) else retry_budget

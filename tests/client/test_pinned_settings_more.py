@@ -45,6 +45,7 @@ from pingback_ext.settings import (
     is_loopback,
     parse_bool,
     rate_limit_from_env,
+    resolve,
     shown_url,
     timeout_from,
 )
@@ -59,6 +60,7 @@ def no_pingback_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "PINGBACK_BASE_URL",
         "PINGBACK_DEVELOPER_MODE",
         "PINGBACK_RATE_LIMIT",
+        "PINGBACK_MAX_RETRIES",
         "PINGBACK_LOG",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -763,3 +765,23 @@ def test_developer_mode_reads_the_environment_it_is_given(monkeypatch: pytest.Mo
     )  # resolve hands its environment on
     monkeypatch.setenv("PINGBACK_DEVELOPER_MODE", "true")
     assert settings.resolve(api_key="k", base_url=None, environ={}).developer_mode is False
+
+
+# ----------------------------------------------------------------------------- PINGBACK_MAX_RETRIES
+
+
+@pytest.mark.parametrize(("raw", "retries"), [("0", 0), (" 3 ", 3), ("999", 999), ("", 2)])
+def test_max_retries_come_from_the_environment_when_not_given(raw: str, retries: int) -> None:
+    settings = resolve(api_key="k", environ={"PINGBACK_MAX_RETRIES": raw})
+    assert settings.max_retries == retries
+
+
+def test_an_argument_wins_over_pingback_max_retries() -> None:
+    settings = resolve(api_key="k", max_retries=1, environ={"PINGBACK_MAX_RETRIES": "0"})
+    assert settings.max_retries == 1
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "two", "1_0", "\u0665", "1000", "0x1", "nan"])
+def test_a_bad_pingback_max_retries_is_refused_naming_it(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^PINGBACK_MAX_RETRIES must be an integer"):
+        resolve(api_key="k", environ={"PINGBACK_MAX_RETRIES": raw})
