@@ -26,7 +26,7 @@ import contextlib
 import csv
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -132,7 +132,9 @@ class _SeenEmails:
     """
 
     def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a temporary on-disk database, gone when closed
+        # "": a temporary on-disk database, gone when closed. Any thread may close it: a
+        # generator abandoned mid-file is finalized wherever the garbage collector runs.
+        self._db = sqlite3.connect("", check_same_thread=False)
         self._db.execute("PRAGMA cache_size=-2000")  # at most ~2 MB of pages in memory
         self._db.execute("CREATE TABLE seen (email TEXT PRIMARY KEY, line INTEGER NOT NULL)")
 
@@ -161,7 +163,7 @@ class CSVFile:
         self.columns = [_column(cell) for cell in header]
         if "email" not in self.columns:
             raise CSVFormatError(f"{path}: no 'email' column in the header {self.columns}")
-        if len(set(c.lower() for c in self.columns)) != len(self.columns):
+        if len(set(self.columns)) != len(self.columns):  # labels are exact, as the API's
             raise CSVFormatError(
                 f"{path}: a column name appears twice in the header {self.columns}"
             )
@@ -222,7 +224,7 @@ class CSVFile:
                 rows += any(_trim(cell) for cell in values)
         return rows
 
-    def rows(self) -> Iterator[Row | BadRow]:
+    def rows(self) -> Generator[Row | BadRow, None, None]:
         """Every data row in file order, good or bad (with the line where it starts)."""
         columns = self.columns
         with self._open() as handle, contextlib.closing(_SeenEmails()) as seen:

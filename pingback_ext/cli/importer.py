@@ -11,8 +11,9 @@ interrupted import resumes: the same command again redoes nothing that Pingback 
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -95,20 +96,21 @@ class Importer:
         self.report: BulkReport | None = None  # so far
         self._in_flight: dict[int, Row] = {}
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self) -> Generator[dict[str, Any], None, None]:
         """The good rows' records, in file order; bad rows are reported on the way."""
         index = 0
-        for item in self.source.rows():
-            self.rows += 1
-            if isinstance(item, BadRow):
-                self.bad += 1
-                stderr.print(f"{self.source.path}:{item.line}: {item.problem}")
-                self.failures.add(item.line, item.cells, item.problem)
-                self.progress.advance(self.task)
-                continue
-            self._in_flight[index] = item
-            index += 1
-            yield item.record
+        with contextlib.closing(self.source.rows()) as rows:  # closed with this generator
+            for item in rows:
+                self.rows += 1
+                if isinstance(item, BadRow):
+                    self.bad += 1
+                    stderr.print(f"{self.source.path}:{item.line}: {item.problem}")
+                    self.failures.add(item.line, item.cells, item.problem)
+                    self.progress.advance(self.task)
+                    continue
+                self._in_flight[index] = item
+                index += 1
+                yield item.record
 
     def finished(self, outcome: RecordOutcome, report: BulkReport) -> None:
         row = self._in_flight.pop(outcome.index)
@@ -193,9 +195,10 @@ def import_csv(
     with opts.client() as pb, progress:
         state_path = state or sync_state.default_path(pb.settings)
         run = Importer(source, sink, progress, task)
+        records = run.records()
         try:
             report = pb.subscribers.bulk_upsert(
-                run.records(),
+                records,
                 state=state_path,
                 full=full,
                 on_progress=run.finished,
@@ -224,6 +227,8 @@ def import_csv(
             error(f"{describe(failure)}; stopped, the state keeps every accepted row: "
                   f"{then}{CONTINUE}")  # fmt: skip
             raise typer.Exit(EXIT_FAILED) from None
+        finally:
+            records.close()  # the file and its duplicate check, here and now, whatever stopped
     sink.close(finished=True)
     summary = {
         "rows": run.rows,

@@ -255,6 +255,20 @@ def test_emails_that_differ_in_case_are_two_subscribers(
     assert mock.app.store.count_subscribers() == 2
 
 
+def test_custom_field_labels_that_differ_in_case_are_two_fields(
+    run: Any, tmp_path: Path, recorded: Recorded
+) -> None:
+    """Labels are exact too (standard columns match in any case: `Email` is `email`)."""
+    source = tmp_path / "labels.csv"
+    source.write_text("Email,Plan,plan\nl@example.com,A,b\n", encoding="utf-8")
+    assert run("--json", "import", str(source)).exit_code == 0
+    shown = run("subscriber", "get", "l@example.com").json()["data"]["customFields"]
+    assert sorted((f["label"], f["value"]) for f in shown) == [("Plan", "A"), ("plan", "b")]
+    source.write_text("email,Email\nl@example.com,x\n", encoding="utf-8")
+    twice = run("import", str(source))
+    assert twice.exit_code == 2 and "appears twice" in twice.stderr
+
+
 # ----------------------------------------------------------------------------- 12, 15, 16
 
 
