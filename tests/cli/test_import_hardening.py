@@ -5,9 +5,12 @@ command names the wrong thing), and comes before the first request when it can."
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import re
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -89,12 +92,19 @@ def test_a_state_that_fails_mid_run_says_in_one_line_what_was_sent(
     assert result.exit_code == 1
     line = one_line(result.stderr)
     assert "cannot write the sync state" in line and "disk I/O error" in line
-    assert "3 row(s) done before it (3 created" in line
-    assert "the row line 5, 'user003@example.com', was accepted by Pingback" in line
-    assert mock.app.store.count_subscribers() == 4 and recorder.count() == 4
+    # Which row finished fourth depends on how many requests are in flight: read it back.
+    done = re.search(r"(\d+) row\(s\) done before it \((\d+) created", line)
+    named = re.search(r"the row line (\d+), '(user(\d+)@example\.com)', was accepted", line)
+    assert done is not None and named is not None, line
+    assert int(done[1]) == int(done[2]) >= 3 and int(named[1]) == int(named[3]) + 2
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        kept = {row[0] for row in db.execute("SELECT email FROM accepted")}
+    assert len(kept) == 3 and named[2] not in kept
+    assert run("--json", "subscriber", "get", named[2]).exit_code == 0  # Pingback has it
     again = run("--json", "import", str(source), "--state", str(state))
-    assert again.exit_code == 0 and summary(again)["created"] == 4  # user003: 409, read
-    assert sum(1 for seen in recorder.log if seen.status == 201) == 8
+    assert again.exit_code == 0 and summary(again)["failed"] == 0
+    assert mock.app.store.count_subscribers() == 8
+    assert sum(1 for seen in recorder.log if seen.status == 201) == 8  # none created twice
 
 
 # ----------------------------------------------------------------------------- 7, 8: memory
@@ -146,6 +156,24 @@ def test_a_bad_byte_late_in_the_file_stops_the_import_before_the_first_request(
     result = run("--json", "import", str(source))
     assert result.exit_code == 2 and recorded[1].count() == 0
     assert "export.csv:2002: not UTF-8 text" in one_line(result.stderr)
+
+
+def test_a_csv_the_machine_will_not_let_us_read_is_a_run_failure(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 1 like any file the machine refuses (a missing file or a directory is exit 2)."""
+    source = tmp_path / "locked.csv"
+    write_rows(source, good_rows(1))
+    real_open = Path.open
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == source:  # as root, chmod 000 would not stop us: refuse it here
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    result = run("import", str(source))
+    assert result.exit_code == 1 and "cannot read: Permission denied" in one_line(result.stderr)
 
 
 def test_csv_errors_name_the_line_where_the_row_starts(run: Any, tmp_path: Path) -> None:
