@@ -32,6 +32,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,8 +125,11 @@ class SyncState:
             raise ConfigurationError(f"the sync state {self.path} is a directory; name a file")
         try:
             _private_file(self.path)
+            kind = os.stat(self.path).st_mode  # follows links: a loop is ELOOP
         except OSError as error:
             raise os_failure(error, f"cannot create the sync state {self.path}") from None
+        if not stat.S_ISREG(kind):  # /dev/null, a FIFO, a socket: SQLite would fail or hang
+            raise ConfigurationError(f"the sync state {self.path} is not a regular file")
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as error:

@@ -241,6 +241,21 @@ def test_a_path_that_names_the_wrong_thing_is_a_configuration_error(tmp_path: Pa
             SyncState(home / "s.sqlite", settings)
 
 
+@pytest.mark.parametrize("what", ["/dev/null", "fifo", "symlink loop"])
+def test_a_path_that_is_not_a_regular_file_is_refused(what: str, tmp_path: Path) -> None:
+    settings = resolve(api_key="k" * 20, base_url="http://127.0.0.1:9/v1", environ={})
+    path = Path(what)
+    if what == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    elif what == "symlink loop":
+        path = tmp_path / "a"
+        path.symlink_to(tmp_path / "b")
+        (tmp_path / "b").symlink_to(path)
+    with pytest.raises(ConfigurationError, match=r"not a regular file|symbolic links"):
+        SyncState(path, settings)
+
+
 def test_every_sqlite_failure_is_typed(tmp_path: Path) -> None:
     """Whatever sqlite3 raises inside the state comes out as a PingbackError."""
     settings = resolve(api_key="k" * 20, base_url="http://127.0.0.1:9/v1", environ={})
