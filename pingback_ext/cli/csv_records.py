@@ -26,6 +26,7 @@ import contextlib
 import csv
 import re
 import sqlite3
+import stat
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -156,6 +157,13 @@ class CSVFile:
     def __init__(self, path: Path, segmentation_lists: Sequence[str] = ()) -> None:
         self.path = path
         self.lists = list(segmentation_lists)
+        with contextlib.suppress(OSError):  # a missing file is reported by _open
+            kind = path.stat().st_mode
+            if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+                raise CSVFormatError(
+                    f"{path}: not a regular file (a pipe or a device); the import reads the "
+                    "file more than once (a check, then the rows): save it to a file first"
+                )  # opening a FIFO would wait for a writer; a pipe read twice loses rows
         with self._open() as handle:
             header = self._next(csv.reader(handle))
         if not header or not any(cell.strip() for cell in header):

@@ -176,6 +176,15 @@ def test_a_csv_the_machine_will_not_let_us_read_is_a_run_failure(
     assert result.exit_code == 1 and "cannot read: Permission denied" in one_line(result.stderr)
 
 
+def test_a_pipe_or_a_device_is_refused_not_waited_on(run: Any, tmp_path: Path) -> None:
+    """A FIFO with no writer would block the open forever; a pipe read twice loses rows."""
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/null"):
+        result = run("import", path)
+        assert result.exit_code == 2 and "not a regular file" in one_line(result.stderr)
+
+
 def test_csv_errors_name_the_line_where_the_row_starts(run: Any, tmp_path: Path) -> None:
     source = tmp_path / "big.csv"
     huge = "x" * (csv.field_size_limit() + 1)
