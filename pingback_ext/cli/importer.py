@@ -3,10 +3,12 @@
 The whole file is read once before the first request (bytes that are not UTF-8 or a CSV error
 stop the import before anything is sent, whatever the terminal). Each row is then checked as it
 is read (bad ones are reported with their line and go to a failures CSV) and the good ones
-stream into `Subscribers.bulk_upsert` with a sync state: by default one
-SQLite file per target (base URL, API key, developer mode) in the user's state directory, so
-tomorrow's export, under any file name, sends only what changed. The state is also how an
-interrupted import resumes: the same command again redoes nothing that Pingback accepted.
+stream into `Subscribers.bulk_upsert` with a sync state: by default one SQLite file per target
+(base URL, API key, developer mode) in the user's state directory, so tomorrow's export, under
+any file name, sends only what changed. The state is also how an interrupted import resumes:
+the same command again redoes nothing that Pingback accepted. A state that cannot be used stops
+the import before its first request; one that fails later stops it with one line saying what
+was sent (exit 1).
 """
 
 from __future__ import annotations
