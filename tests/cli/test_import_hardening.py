@@ -227,6 +227,35 @@ def test_the_line_of_a_bad_byte_is_the_files_whatever_the_cells_and_line_ends(
     assert f"f.csv:{expected}: not UTF-8" in str(caught.value)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.sampled_from([b"\r", b"\n", b"\r\n", b'"', b",", b"\x00", b"\xef\xbb\xbf",
+                             b"\xed\xa0\x80", b"\xc3", b"\xe9", b"\xf4\x90\x80\x80",
+                             "é".encode(), "\u2028".encode(), b"a@example.com"]),
+        ),
+        max_size=30,
+    ).map(b"".join)
+)  # fmt: skip
+def test_any_bytes_after_the_header_give_a_count_or_one_format_error(body: bytes) -> None:
+    """The up-front check and the stream agree on any bytes: a count, or CSVFormatError with
+    the line of the first bad byte; never another exception."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(b"email,name\n" + body)
+        try:
+            counted = CSVFile(path).check()
+        except CSVFormatError as error:
+            assert "changed while it was read" not in str(error)
+            with pytest.raises(CSVFormatError):
+                list(CSVFile(path).rows())
+            return
+        rows = list(CSVFile(path).rows())
+    assert len(rows) == counted
+
+
 # ----------------------------------------------------------------------------- 10, 11: emails
 
 
