@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import httpx
 
+from pingback_ext import emails
 from pingback_ext.errors import InvalidRequestError
 from pingback_ext.settings import NotGiven, check_headers
 
@@ -215,6 +216,9 @@ def create_body(email: str, fields: Mapping[str, Any]) -> SubscriberCreate:
     from pingback_client.types import UNSET
 
     _unknown(fields, CREATE_NAMES)
+    problem = emails.email_problem(email)
+    if problem is not None:  # the spec's `format: email`: the API would answer 422
+        raise InvalidRequestError(f"email {email!r} is not valid: {problem}")
     given = {k: v for k, v in fields.items() if v is not None}
     return SubscriberCreate(
         email=email,

@@ -7,6 +7,7 @@
     ├── InvalidRequestError (also ValueError)     refused before anything is sent
     ├── ClientClosedError (also RuntimeError)     a call on a closed client (nothing is sent)
     ├── RateLimiterError                          the shared (Redis) rate limiter is unreachable
+    ├── SyncStateError                            a bulk sync's state file cannot be used
     ├── TransportError                            the request got no HTTP answer
     │   ├── APITimeoutError
     │   └── APIConnectionError
@@ -69,6 +70,16 @@ class ClientClosedError(PingbackError, RuntimeError):
 
 class RateLimiterError(PingbackError):
     """The shared rate limiter could not be reached (for example, Redis is down)."""
+
+
+class SyncStateError(PingbackError):
+    """The sync state (bulk_upsert's `state=`) cannot be read or written: permissions, a
+    read-only file system, a full disk, a damaged file. `email` names the record Pingback
+    accepted but the state could not record (None when the failure came before a request)."""
+
+    def __init__(self, message: str, *, email: str | None = None) -> None:
+        super().__init__(message)
+        self.email = email
 
 
 class TransportError(PingbackError):
