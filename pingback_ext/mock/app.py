@@ -139,8 +139,6 @@ class MockApp:
         keys = tuple(dict.fromkeys(api_keys))
         for key in keys:
             _check_key(key)
-        if any(not list_id for list_id in segmentation_lists):
-            raise ValueError("segmentation list ids must be non-empty strings")
         self.limiter = TokenBucketLimiter(rate_limit, burst)
         self.recorder = Recorder(log_limit_bytes)
         self.store = Store(db_path, segmentation_lists=segmentation_lists)
@@ -207,8 +205,6 @@ class MockApp:
     def add_segmentation_list(self, list_id: str) -> None:
         """Seed a segmentation list for every account, as Pingback support would create one
         (one account's own: `tenant(key).add_segmentation_list`)."""
-        if not isinstance(list_id, str) or not list_id:
-            raise ValueError("list id must be a non-empty string")
         self.store.add_segmentation_list(list_id)
 
     def requests(self) -> list[RecordedRequest]:

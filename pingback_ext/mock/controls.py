@@ -50,8 +50,6 @@ class Tenant:
     def add_segmentation_list(self, list_id: str) -> None:
         """Create a segmentation list for this account (Pingback has no API for that; support
         does it)."""
-        if not isinstance(list_id, str) or not list_id:
-            raise ValueError("list id must be a non-empty string")
         self._app.store.add_segmentation_list(list_id, account=self.account)
 
     def partition(self, developer_mode: bool = False) -> Partition:

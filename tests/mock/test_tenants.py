@@ -97,3 +97,17 @@ def test_pingback_import_under_the_fixture_keeps_its_state_in_a_directory_of_the
     assert list((state_home / "pingback").glob("sync-*"))
     assert pingback_mock.client.subscribers.get("zed@example.com").name == "Zed"
     assert oct(state_home.parent.stat().st_mode & 0o777) == "0o700"  # nobody else's to read
+
+
+@pytest.mark.parametrize("list_id", ["", None, 7])
+def test_a_segmentation_list_id_is_checked_in_one_place_for_every_way_in(list_id: object) -> None:
+    with pytest.raises(ValueError, match="non-empty strings"):
+        create_app(segmentation_lists=[list_id])  # type: ignore[list-item]
+    mock = create_app(rate_limit=0)
+    try:
+        for add in (mock.add_segmentation_list, mock.tenant().add_segmentation_list):
+            with pytest.raises(ValueError, match="non-empty strings"):
+                add(list_id)  # type: ignore[arg-type]
+        assert mock.tenant().segmentation_lists == []
+    finally:
+        mock.close()
