@@ -13,7 +13,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pingback_ext import Pingback
@@ -72,7 +72,7 @@ def assert_no_key(text: str) -> None:
 
 
 def test_the_query_string_is_recorded_for_extra_query(app: MockApp) -> None:
-    with client(app) as http:
+    with client(app, key=None) as http:  # the key is the Pingback client's to send
         pb = Pingback(
             api_key=KEY, base_url="http://localhost/v1", http_client=http, rate_limit=None
         )
@@ -115,6 +115,12 @@ def test_only_the_key_goes_from_a_plain_body_the_rest_stays_readable(app: MockAp
     assert entry.json == {"email": "b@example.com", "name": f"<{REDACTED}>"}
 
 
+LOG_WORDS = (
+    "RecordedRequest", "_headers", "operation", "getSubscriber", "updateSubscriber", "[redacted]",
+    "%5Bredacted%5D", "application/json",
+)  # fmt: skip
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     key=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=8, max_size=40),
@@ -122,6 +128,8 @@ def test_only_the_key_goes_from_a_plain_body_the_rest_stays_readable(app: MockAp
     where=st.sampled_from(["body", "header", "query", "path"]),
 )
 def test_no_key_is_ever_readable_from_the_log(key: str, form: int, where: str) -> None:
+    # the log's own words are no request data: a key spelled like one is found there, not leaked
+    assume(not any(key in word for word in LOG_WORDS))
     app = create_app(api_keys=(key,), rate_limit=0)
     hidden = encodings(key)[form]
     try:
