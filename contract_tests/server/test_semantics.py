@@ -13,6 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from pingback_ext.contract.redaction import unrelated_key
+
 from . import harness
 from .checks import parse_timestamp
 from .semantics import (
@@ -327,7 +329,7 @@ def test_developer_mode_isolated(contract: harness.Runtime) -> None:
 def test_refusal_changes_nothing(contract: harness.Runtime) -> None:
     """A request refused for its key (403) writes nothing."""
     expect = Expect(contract, "refusal_changes_nothing", CREATE, UPDATE)
-    wrong = "not-" + contract.api_key[::-1]
+    wrong = unrelated_key()
     email = fresh_email()
     response = expect.send(CREATE, "POST", "/subscriber", {"email": email}, api_key=wrong)
     expect.status(response, 403, "create with a wrong key")

@@ -98,13 +98,43 @@ class Recorder:
         return len(self.exchanges)
 
 
-def _text(data: bytes | None) -> dict[str, str]:
+def _text(data: bytes | None, secrets: tuple[Secret, ...]) -> dict[str, str]:
+    """A body as HAR stores it: text when it is UTF-8, else base64. The key is cut from the
+    bytes first, in every codec a reader might decode them with: base64 hides it from any
+    later search of the text, and a UTF-8 body can still spell it in UTF-16."""
     if data is None:
         return {}
+    for secret in secrets:
+        data = secret.redact_bytes(data)
     try:
         return {"text": data.decode("utf-8")}
     except UnicodeDecodeError:
         return {"text": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
+
+
+def _redact_strings(value: Any, secrets: tuple[Secret, ...]) -> Any:
+    """Every string of a HAR structure redacted where it stands (a line replaced inside a
+    string keeps the document valid JSON)."""
+    if isinstance(value, str):
+        return redact_all(secrets, value)
+    if isinstance(value, dict):
+        return {k: _redact_strings(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(v, secrets) for v in value]
+    return value
+
+
+def _holds_a_key(text: str, secrets: tuple[Secret, ...]) -> bool:
+    """Does the cassette text, decoded as a reader would (JSON, then each base64 body), still
+    hold a key in any encoding?"""
+    if any(secret.found_in(text) for secret in secrets):
+        return True
+    for entry in json.loads(text)["log"]["entries"]:
+        for content in (entry["request"].get("postData"), entry["response"].get("content")):
+            body = _body(content)
+            if body is not None and any(secret.found_in(body) for secret in secrets):
+                return True
+    return False
 
 
 def _headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -119,7 +149,8 @@ def _headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
 def to_har(
     exchanges: list[Exchange], base_url: str, secrets: tuple[Secret, ...], *, stateful: bool
 ) -> str:
-    """The cassette's text; every string in it has been through redaction."""
+    """The cassette's text; every string and every body in it has been through redaction,
+    and the result is checked once more as a reader would decode it."""
     entries = []
     for exchange in exchanges:
         mime = exchange.header("content-type") or ""
@@ -136,7 +167,7 @@ def to_har(
         if exchange.request_body is not None:
             request["postData"] = {
                 "mimeType": exchange.header("content-type", response=False) or "",
-                **_text(exchange.request_body),
+                **_text(exchange.request_body, secrets),
             }
         entries.append(
             {
@@ -152,7 +183,7 @@ def to_har(
                     "content": {
                         "size": len(exchange.response_body),
                         "mimeType": mime,
-                        **_text(exchange.response_body),
+                        **_text(exchange.response_body, secrets),
                     },
                     "redirectURL": exchange.header("location") or "",
                     "headersSize": -1,
@@ -174,7 +205,12 @@ def to_har(
             "entries": entries,
         }
     }
-    return redact_all(secrets, json.dumps(har, indent=1, ensure_ascii=False))
+    text = redact_all(
+        secrets, json.dumps(_redact_strings(har, secrets), indent=1, ensure_ascii=False)
+    )
+    if _holds_a_key(text, secrets):  # a bug in redaction: never write such a file
+        raise ConfigurationError("refusing to write a cassette that would hold the API key")
+    return text
 
 
 def write_har(

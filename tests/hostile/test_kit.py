@@ -89,3 +89,17 @@ def test_leaks_finds_a_key_in_its_encodings(key: str) -> None:
 def test_line_separators_are_the_ones_splitlines_uses() -> None:
     for sep in LINE_SEPARATORS:
         assert len(f"a{sep}b".splitlines()) == 2
+
+
+def test_echo_servers_send_back_the_key_they_received(hostile_server: ServerFactory) -> None:
+    from pingback_ext.contract.redaction import Secret
+    from tests.hostile.servers import KEY_ECHOES, echo_key
+
+    key = "kit-echo-key-0123456789"
+    for how in KEY_ECHOES:
+        server = hostile_server(echo_key(how))
+        response = httpx.get(server.url("/v1/subscriber/a"), headers={"x-api-key": key})
+        assert response.status_code == 403
+        shown = response.content + str(list(response.headers.items())).encode()
+        # Each echo gives the key back to some decoder (base64 at an offset, UTF-16, ...).
+        assert Secret(key).found_in(shown), how
