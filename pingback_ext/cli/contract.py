@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.markup import escape
 
 from pingback_ext.cli.failures import usage_error
 from pingback_ext.cli.output import printable
@@ -255,12 +256,7 @@ def contract(
         typer.Option(help="Where summary.json and one file per problem go."),
     ] = None,
 ) -> None:
-    """Check a Pingback server against the contract (the embedded mock by default).
-
-    Live (non-loopback) targets always get `x-developer-mode: true`. Arguments after `--`
-    go to pytest (e.g. `-- -k auth -x`). Settings may also come from
-    `[tool.pingback.contract]` in pyproject.toml; options given here win.
-    """
+    # The help text is CONTRACT_HELP (set below): Typer renders it as Rich markup.
     try:
         config, _ = project_settings()
         reports = Path(_pick(report_dir, config, "report-dir", str(DEFAULT_REPORT_DIR)))
@@ -332,3 +328,16 @@ def contract(
         typer.echo(f"cassette: {target.record}")
     if int(exit_code) != 0 or not ledger.passed:
         raise typer.Exit(code=1)
+
+
+#: `pingback contract --help`. Typer renders help as Rich markup, where `[tool.pingback.contract]`
+#: is a tag and vanishes: every bracket is escaped here, and the paragraphs are single lines so
+#: Rich wraps them to the terminal.
+CONTRACT_HELP = (
+    "Check a Pingback server against the contract (the embedded mock by default).\n\n"
+    "Live (non-loopback) targets always get `x-developer-mode: true`. "
+    "Arguments after `--` go to pytest (e.g. `-- -k auth -x`).\n\n"
+    "Settings may also come from [tool.pingback.contract] in pyproject.toml; "
+    "options given here win."
+)
+contract.__doc__ = escape(CONTRACT_HELP)

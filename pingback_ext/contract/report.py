@@ -75,6 +75,8 @@ class Ledger:
     #: Every `record_failure` call, duplicates included: tells a test that found something
     #: already known from one that failed for another reason.
     reports: int = 0
+    #: Why the target could not be reached (the run stops at the first such failure).
+    unreachable: str | None = None
 
     def redact(self, text: str) -> str:
         return redact_all(self.secrets, text)
@@ -116,6 +118,12 @@ class Ledger:
         self.failures.append(failure)
         return True
 
+    def record_unreachable(self, reason: str) -> None:
+        """The target did not answer (refused, reset, timed out): said once, whatever how many
+        tests saw it."""
+        if self.unreachable is None:
+            self.unreachable = self.redact(reason)
+
     def record_error(self, message: str) -> None:
         """A problem that is not a contract failure (a test could not run)."""
         self.errors.append(self.redact(message))
@@ -133,11 +141,13 @@ class Ledger:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.errors
+        return not self.failures and not self.errors and self.unreachable is None
 
     def verdict(self) -> str:
         if self.passed:
             return "PASS: the server honours the contract"
+        if self.unreachable is not None and not self.failures:
+            return "FAIL: the target is unreachable; nothing was checked after that"
         problems = self.problems()
         return (
             f"FAIL: {len(problems)} distinct problem(s), {len(self.failures)} failing case(s), "
@@ -170,6 +180,8 @@ class Ledger:
                 "    reproduce with:",
                 *("      " + line for line in first.reproduction.strip().splitlines()),
             ]
+        if self.unreachable is not None:
+            lines += ["", f"ERROR: the target is unreachable: {self.unreachable}"]
         for error in self.errors:
             lines += ["", f"ERROR: {error}"]
         return self.redact("\n".join([*lines, "", self.verdict()]))
@@ -193,6 +205,7 @@ class Ledger:
             ],
             "failures": [asdict(failure) for failure in self.failures],
             "errors": self.errors,
+            "unreachable": self.unreachable,
             "retried429": self.retried_429,
         }
         path = directory / "summary.json"
