@@ -76,7 +76,7 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
 
             mock = stack.enter_context(
                 serve_mock(
-                    api_keys=(runtime.api_key,),
+                    api_keys=(runtime.api_key, *filter(None, [runtime.near_miss_key])),
                     segmentation_lists=target.segmentation_lists,
                     rate_limit=0,
                 )

@@ -79,6 +79,7 @@ class ContractAdapter(BaseAdapter):
             if self.pacer is not None:
                 self.pacer.acquire()
             started = time.monotonic()
+            self.ledger.requests_sent += 1
             response = self.inner.send(request, **kwargs)
             self._record(request, response, time.monotonic() - started)
             if response.status_code != 429:

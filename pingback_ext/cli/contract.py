@@ -188,6 +188,14 @@ def contract(
             help="API key for --base-url (prefer the variable: arguments show in `ps`).",
         ),
     ] = None,
+    near_miss_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PINGBACK_CONTRACT_NEAR_MISS_KEY",
+            help="A second, disposable key the target accepts: the near-miss key check sends "
+            "variants of it (never of the API key). The embedded mock makes its own.",
+        ),
+    ] = None,
     segmentation_list: Annotated[
         list[str] | None,
         typer.Option(
@@ -277,6 +285,7 @@ def contract(
             operations=_pick(operation, config, "operations", ()),
             record=None if replay is not None or recording is None else Path(recording),
             replay=replay,
+            near_miss_key=None if replay is not None else near_miss_key,
         )
         if replay is not None:
             read_har(replay)  # a clear error now rather than a collection error later

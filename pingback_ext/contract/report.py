@@ -11,7 +11,9 @@ reaches the terminal, the JUnit file or the artifacts.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +22,11 @@ from pingback_ext.contract.redaction import Secret, redact_all
 
 #: Failing cases kept per problem in its artifact (the count is always exact).
 EXAMPLES_PER_PROBLEM = 20
+
+
+def paced_seconds(requests: int, rate: float = 5.0, burst: int = 2) -> float:
+    """The least time `requests` take through a token bucket of `rate`/s holding `burst`."""
+    return max(0, math.ceil(requests - burst)) / rate
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,11 @@ class Ledger:
     reports: int = 0
     #: Why the target could not be reached (the run stops at the first such failure).
     unreachable: str | None = None
+    #: Every request sent to the target (probes and 429 retries included): a live run's cost.
+    requests_sent: int = 0
+    started: float = field(default_factory=time.monotonic)
+    #: Which checks ran and which did not, by what they assume of the data (set by the suite).
+    assumptions: list[str] = field(default_factory=list)
 
     def redact(self, text: str) -> str:
         return redact_all(self.secrets, text)
@@ -166,6 +178,8 @@ class Ledger:
         for op in operations:
             lines.append(f"{op:<{width}}  {self.cases[op]:>6}  {self.failed_cases(op):>13}")
         lines.append(f"429 responses retried after Retry-After: {self.retried_429}")
+        lines += self.assumptions
+        lines.append(self.cost())
         for number, problem in enumerate(self.problems(), 1):
             first = problem.cases[0]
             lines += [
@@ -185,6 +199,14 @@ class Ledger:
         for error in self.errors:
             lines += ["", f"ERROR: {error}"]
         return self.redact("\n".join([*lines, "", self.verdict()]))
+
+    def cost(self) -> str:
+        """How many requests the run sent, and how long they take at Pingback's limit."""
+        at_limit = paced_seconds(self.requests_sent)
+        return (
+            f"requests sent: {self.requests_sent}; at 5/s with bursts of 2 they take "
+            f"{at_limit:.0f} s; this run took {time.monotonic() - self.started:.0f} s"
+        )
 
     def write_artifacts(self, directory: Path) -> list[Path]:
         """One file per problem (with its failing cases) plus summary.json; returns them."""
@@ -207,6 +229,9 @@ class Ledger:
             "errors": self.errors,
             "unreachable": self.unreachable,
             "retried429": self.retried_429,
+            "requestsSent": self.requests_sent,
+            "secondsAtRateLimit": round(paced_seconds(self.requests_sent), 1),
+            "assumptions": self.assumptions,
         }
         path = directory / "summary.json"
         self._write_json(path, summary)
