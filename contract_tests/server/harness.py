@@ -23,7 +23,6 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
     missing_required_header,
-    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -42,6 +41,7 @@ from .checks import (
     Check,
     ContractCheckFailed,
     json_body,
+    negative_data_rejection_for,
     our_checks,
     positive_data_acceptance,
 )
@@ -54,7 +54,6 @@ BUILTIN_CHECKS: list[Check] = [
     content_type_conformance,
     response_headers_conformance,  # Retry-After on 429
     response_schema_conformance,
-    negative_data_rejection,
     positive_data_acceptance,  # schemathesis's, minus documented state-dependent refusals
     missing_required_header,
     ignored_auth,
@@ -86,9 +85,11 @@ class Runtime:
 
     def __post_init__(self) -> None:
         if not self.all_checks:
+            target = self.target
             self.all_checks = [
                 *BUILTIN_CHECKS,
-                *our_checks(self.secret, stateful=self.target.stateful),
+                negative_data_rejection_for(target.segmentation_lists, stateful=target.stateful),
+                *our_checks(self.secret, stateful=target.stateful),
             ]
 
     @property
@@ -308,6 +309,7 @@ def assumption_lines(runtime: Runtime) -> list[str]:
 def known_check_names() -> list[str]:
     return sorted(
         {check_name(c) for c in BUILTIN_CHECKS}
+        | {"negative_data_rejection"}
         | set(OUR_CHECK_NAMES)
         | set(STATEFUL_CHECK_NAMES)
         | set(SCENARIO_NAMES)
