@@ -22,7 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pingback_ext.contract.redaction import REDACTED, Secret, redact_all
+from pingback_ext.contract.redaction import (
+    REDACTED,
+    Secret,
+    present,
+    redact_all,
+    redact_bytes_all,
+    replace_spellings,
+)
 from pingback_ext.errors import ConfigurationError
 
 API_KEY_HEADER = "x-api-key"
@@ -104,19 +111,32 @@ def _text(data: bytes | None, secrets: tuple[Secret, ...]) -> dict[str, str]:
     later search of the text, and a UTF-8 body can still spell it in UTF-16."""
     if data is None:
         return {}
-    for secret in secrets:
-        data = secret.redact_bytes(data)
+    data = redact_bytes_all(secrets, data)
     try:
         return {"text": data.decode("utf-8")}
     except UnicodeDecodeError:
         return {"text": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string of a decoded JSON document (keys included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def _redact_strings(value: Any, secrets: tuple[Secret, ...]) -> Any:
     """Every string of a HAR structure redacted where it stands (a line replaced inside a
-    string keeps the document valid JSON)."""
+    string keeps the document valid JSON); one decoding pass per string finds which need it."""
     if isinstance(value, str):
-        return redact_all(secrets, value)
+        found = present(secrets, value)
+        return redact_all(found, value) if found else value
     if isinstance(value, dict):
         return {k: _redact_strings(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
@@ -125,14 +145,17 @@ def _redact_strings(value: Any, secrets: tuple[Secret, ...]) -> Any:
 
 
 def _holds_a_key(text: str, secrets: tuple[Secret, ...]) -> bool:
-    """Does the cassette text, decoded as a reader would (JSON, then each base64 body), still
-    hold a key in any encoding?"""
-    if any(secret.found_in(text) for secret in secrets):
+    """Does the cassette, decoded the ways the file itself encodes (JSON, then base64 for
+    bodies that are not UTF-8), still hold a key in any encoding?"""
+    if any(s._matches(text) for s in secrets):
         return True
-    for entry in json.loads(text)["log"]["entries"]:
+    document = json.loads(text)
+    if any(present(secrets, string) for string in _strings(document)):
+        return True
+    for entry in document["log"]["entries"]:
         for content in (entry["request"].get("postData"), entry["response"].get("content")):
-            body = _body(content)
-            if body is not None and any(secret.found_in(body) for secret in secrets):
+            binary = content and content.get("encoding") == "base64"
+            if binary and present(secrets, _body(content) or b""):
                 return True
     return False
 
@@ -205,7 +228,7 @@ def to_har(
             "entries": entries,
         }
     }
-    text = redact_all(
+    text = replace_spellings(
         secrets, json.dumps(_redact_strings(har, secrets), indent=1, ensure_ascii=False)
     )
     if _holds_a_key(text, secrets):  # a bug in redaction: never write such a file

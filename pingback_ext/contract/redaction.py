@@ -21,13 +21,11 @@ a report, and a short key can also appear in a body by chance.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import re
 import secrets
 from collections.abc import Iterable, Iterator
-from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from pingback_ext.errors import ConfigurationError
@@ -147,10 +145,12 @@ class Secret:
             forms.update(_markup_escapes(form))
             forms.update(_json_escapes(form))
         self._forms = sorted(forms, key=len, reverse=True)
-        # Base64 and hex of the key and of its first-order spellings (a JSON-escaped echo,
-        # base64'd), looked for in every decoding.
+        # Base64 and hex of the key and of its JSON escapes (a JSON-escaped echo, base64'd),
+        # looked for in every decoding.
+        # (Only the key and its JSON escape, base64'd: each needle is one more scan of every
+        # decoding of every text checked.)
         self._cores = tuple(
-            {core for form in _first_order(value) for core in _base64_cores(form)}
+            {core for form in {value, *_json_escapes(value)} for core in _base64_cores(form)}
             | {value.encode("utf-8").hex(), value.encode("utf-8").hex().upper()}
         )
 
@@ -166,9 +166,7 @@ class Secret:
         """`text` with every spelling of the key replaced; a line that still decodes to the
         key (an encoding no list enumerates, such as every character as `\\uXXXX`) is
         replaced whole."""
-        for form in self._forms:
-            if form in text:
-                text = text.replace(form, REDACTED)
+        text = self._replace_forms(text)
         if not self.found_in(text):
             return text
         return "".join(
@@ -178,14 +176,18 @@ class Secret:
             for line in re.findall(r"[^\n]*\n|[^\n]+", text)
         )
 
+    def _replace_forms(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
+
+    def _matches(self, candidate: str) -> bool:
+        return self._value in candidate or any(core in candidate for core in self._cores)
+
     def found_in(self, data: str | bytes) -> bool:
         """True when the key appears in `data` in any encoding (decoded every way first)."""
-        texts = _byte_texts(data) if isinstance(data, bytes) else [data]
-        return any(
-            self._value in candidate or any(core in candidate for core in self._cores)
-            for text in texts
-            for candidate in _decodings(text)
-        )
+        return bool(present((self,), data))
 
     def redact_bytes(self, data: bytes) -> bytes:
         """`data` with every spelling of the key cut out in every codec a reader might decode
@@ -205,24 +207,16 @@ class Secret:
 
 
 def _byte_texts(data: bytes) -> list[str]:
-    """Bytes as text under every codec a reader might use (UTF-16 at both alignments)."""
-    texts = [data.decode("utf-8", "replace"), data.decode("latin-1")]
-    if len(data) >= 2 * MIN_KEY_LENGTH:
+    """Bytes as text under every codec a reader might use: UTF-8; latin-1 too when they are
+    not UTF-8; UTF-16 at both alignments when they hold a NUL (as UTF-16 of ASCII does)."""
+    try:
+        texts = [data.decode("utf-8")]
+    except UnicodeDecodeError:
+        texts = [data.decode("utf-8", "replace"), data.decode("latin-1")]
+    if b"\x00" in data and len(data) >= 2 * MIN_KEY_LENGTH:
         for codec in ("utf-16-le", "utf-16-be"):
             texts += [data.decode(codec, "replace"), data[1:].decode(codec, "replace")]
     return texts
-
-
-def _json_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _json_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item)
 
 
 def _decodings(text: str) -> Iterator[str]:
@@ -263,16 +257,51 @@ def _unescape_repr(match: re.Match[str]) -> str:
 
 def _decode_once(text: str) -> Iterable[str]:
     out = [html.unescape(text), unquote(text), unquote_plus(text)]
-    with contextlib.suppress(ValueError):
-        out.extend(_json_strings(json.loads(text)))
-    # JSON string escapes anywhere in the text (a fragment, not a whole document)
+    # JSON string escapes anywhere in the text: a whole document's strings unescaped in place
+    # (parsing it into separate strings finds nothing more, and took most of the time).
     out.append(_JSON_ESCAPE.sub(_unescape_json, text))
     # Python repr escapes (`\'`, `\xNN`), as a repr of the key's bytes in a log or report has
     out.append(_REPR_ESCAPE.sub(_unescape_repr, text))
     return out
 
 
-def redact_all(secrets: Iterable[Secret], text: str) -> str:
+def present(secrets: Iterable[Secret], data: str | bytes) -> list[Secret]:
+    """The secrets found in `data` in any encoding. One decoding pass serves them all: with
+    a run's key, its near-miss key and each variant, decoding once per secret took minutes
+    over a large cassette."""
+    remaining = list(secrets)
+    found: list[Secret] = []
+    texts = _byte_texts(data) if isinstance(data, bytes) else [data]
+    for text in texts:
+        for candidate in _decodings(text):
+            for secret in [s for s in remaining if s._matches(candidate)]:
+                found.append(secret)
+                remaining.remove(secret)
+            if not remaining:
+                return found
+    return found
+
+
+def replace_spellings(secrets: Iterable[Secret], text: str) -> str:
+    """`text` with every listed spelling of each secret replaced (no decoding: fast, and never
+    more than the spelling itself is touched)."""
     for secret in secrets:
+        text = secret._replace_forms(text)
+    return text
+
+
+def redact_all(secrets: Iterable[Secret], text: str) -> str:
+    """`text` without any of `secrets` (see `Secret.redact`); the slow line-by-line path only
+    for a secret still found after every listed spelling was replaced."""
+    secrets = tuple(secrets)
+    text = replace_spellings(secrets, text)
+    for secret in present(secrets, text):
         text = secret.redact(text)
     return text
+
+
+def redact_bytes_all(secrets: Iterable[Secret], data: bytes) -> bytes:
+    """`data` without any of `secrets`, in any codec (see `Secret.redact_bytes`)."""
+    for secret in present(secrets, data):
+        data = secret.redact_bytes(data)
+    return data
