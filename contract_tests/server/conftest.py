@@ -88,7 +88,12 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
         inner = pytestconfig.hook.pytest_pingback_contract_adapter(target=target)
         runtime.session = stack.enter_context(
             contract_session(
-                target, runtime.ledger, inner, api_key=runtime.api_key, recorder=runtime.recorder
+                target,
+                runtime.ledger,
+                inner,
+                api_key=runtime.api_key,
+                recorder=runtime.recorder,
+                other_keys=tuple(filter(None, [runtime.near_miss_key])),
             )
         )
         runtime.schema.config.update(base_url=runtime.base_url)

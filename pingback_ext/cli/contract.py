@@ -77,10 +77,11 @@ def project_settings(start: Path | None = None) -> tuple[dict[str, Any], Path | 
             if not isinstance(section, dict):
                 raise ConfigurationError(f"{path}: [tool.pingback.contract] must be a table")
             for key, value in section.items():
-                if key == "api-key":
+                if key in ("api-key", "near-miss-key"):
+                    variable = "PINGBACK_CONTRACT_" + key.replace("-", "_").upper()
                     raise ConfigurationError(
-                        f"{path}: no api-key in [tool.pingback.contract] (a key in a committed "
-                        "file is a leaked key); use PINGBACK_CONTRACT_API_KEY"
+                        f"{path}: no {key} in [tool.pingback.contract] (a key in a committed "
+                        f"file is a leaked key); use {variable}"
                     )
                 expected = CONFIG_KEYS.get(key)
                 if expected is None:
