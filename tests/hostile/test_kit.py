@@ -162,3 +162,17 @@ def test_a_dangling_symlink_points_nowhere_yet(tmp_path: Path) -> None:
 def test_the_email_edges_hold_both_verdicts() -> None:
     verdicts = {is_valid_email(e) for e in EMAIL_EDGES}
     assert verdicts == {True, False}
+
+
+def test_echo_servers_send_back_the_key_they_received(hostile_server: ServerFactory) -> None:
+    from pingback_ext.contract.redaction import Secret
+    from tests.hostile.servers import KEY_ECHOES, echo_key
+
+    key = "kit-echo-key-0123456789"
+    for how in KEY_ECHOES:
+        server = hostile_server(echo_key(how))
+        response = httpx.get(server.url("/v1/subscriber/a"), headers={"x-api-key": key})
+        assert response.status_code == 403
+        shown = response.content + str(list(response.headers.items())).encode()
+        # Each echo gives the key back to some decoder (base64 at an offset, UTF-16, ...).
+        assert Secret(key).found_in(shown), how
