@@ -38,9 +38,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rate_limit_throughput import BURST, GOAL, RATE, Mock  # noqa: E402
+from rate_limit_throughput import BURST, GOAL, RATE, Mock
 
-from pingback_ext import AsyncPingback, Pingback, bulk  # noqa: E402
+from pingback_ext import AsyncPingback, Pingback, bulk
 
 PINGBACK = str(Path(sys.executable).with_name("pingback"))
 #: Up to this delay the limit itself must be reached; beyond, what the in-flight cap allows.
@@ -249,7 +249,7 @@ def main() -> int:
     port = int(mock.base_url.rsplit(":", 1)[1].split("/")[0])
     failed = False
     print(f"limit {RATE:g}/s burst {BURST}; {args.rows} new rows per mode (one create each); "
-          f"ceiling {ceiling:.2f} s between first and last arrival; goal ratio >= {GOAL}")  # fmt: skip
+          f"ceiling {ceiling:.2f} s from first to last arrival; goal ratio >= {GOAL}")  # fmt: skip
     print(f"  {'delay':>6}  {'mode':<11}{'cap':>4}{'seconds':>9}{'ratio':>7}{'of cap':>8}"
           f"{'429s':>6}  verdict")  # fmt: skip
     try:
