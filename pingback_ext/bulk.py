@@ -7,12 +7,12 @@ changed, and every accepted record is written down at once: a killed run, starte
 nothing that was accepted. Records are read from the iterable as they are needed, so a generator
 of any length runs in flat memory (pass `keep_outcomes=False` to keep only the counts).
 
-Several records are in flight at once (`max_in_flight`, default DEFAULT_MAX_IN_FLIGHT when the
-client paces): with one at a time a run reaches only 1/RTT requests/s, 0.6 of Pingback's 5/s at
-300 ms. The pacer alone decides when each request leaves, so the server sees the same 5/s and
-bursts of 2 whatever the number in flight. Two records of one email are never in flight
-together; outcomes (on_progress, the report) come in input order; the sync twin runs the plans
-on a few threads, the async twin as tasks, and both share `BulkRun.schedule`.
+Several records are in flight at once (`max_in_flight`, default DEFAULT_MAX_IN_FLIGHT = 2): with
+one at a time a run reaches only 1/RTT requests/s, 0.6 of Pingback's 5/s at 300 ms. The pacer
+alone decides when each request leaves. Two reach the limit up to a round trip of ~0.4 s; see
+DEFAULT_MAX_IN_FLIGHT for slower links. Two records of one email are never in flight together;
+outcomes (on_progress, the report) come in input order; the sync twin runs the plans on a few
+threads, the async twin as tasks, and both share `BulkRun.schedule`.
 
 A run stops, raising, when going on cannot help: a refused key (401, 403), a misconfigured or
 unreachable shared rate limiter, or a server that has given no answer for `server_gone_after`
@@ -269,14 +269,15 @@ class Watchdog:
 
 # ----------------------------------------------------------------------------- the run
 
-#: Records a run keeps in flight when the client paces its requests. The pacer decides when
-#: each request leaves; in-flight requests only cover the round trip: at 5/s and a round trip
-#: of R seconds, 5 x R must be in flight to reach the limit, so 8 reach it up to ~1.5 s.
-#: Pingback's "burst rate is 2 requests at a time" limits what arrives together, which the
-#: pacer keeps to (requests in flight are spread over the network, not arriving at once).
-DEFAULT_MAX_IN_FLIGHT = 8
-#: Without a pacer nothing spaces the requests: no more than Pingback's burst at a time.
-UNPACED_MAX_IN_FLIGHT = 2
+#: Records a run keeps in flight unless told otherwise. The pacer decides when each request
+#: leaves; requests in flight only cover the round trip, so N in flight reach N / RTT requests/s
+#: at most: 2 reach Pingback's 5/s up to a round trip of ~0.4 s (at 0.8 s, half of it). More
+#: in flight than the round trip needs makes 429s, though: a request that has to open a new
+#: connection reaches the server one round trip after its admission, beside a later request sent
+#: on a warm one (measured with 8 in flight: 1-4 429s per 40 requests at 100-800 ms). Hence 2,
+#: Pingback's own "2 requests at a time", and `max_in_flight` up to about 5 x RTT (s) for links
+#: slower than ~0.4 s (4 at 0.8 s reached 0.94-0.96 of 5/s with no 429; 5 met one).
+DEFAULT_MAX_IN_FLIGHT = 2
 #: The largest `max_in_flight` accepted (each is a thread in the sync twin).
 MOST_IN_FLIGHT = 64
 #: Outcomes are reported in input order: a run starts no record more than this many past the
@@ -284,10 +285,10 @@ MOST_IN_FLIGHT = 64
 REORDER_WINDOW = 256
 
 
-def in_flight_limit(max_in_flight: int | None, *, paced: bool) -> int:
+def in_flight_limit(max_in_flight: int | None) -> int:
     """The number of records a run may keep in flight: `max_in_flight`, or the default."""
     if max_in_flight is None:
-        return DEFAULT_MAX_IN_FLIGHT if paced else UNPACED_MAX_IN_FLIGHT
+        return DEFAULT_MAX_IN_FLIGHT
     if (
         isinstance(max_in_flight, bool)
         or not isinstance(max_in_flight, int)
@@ -359,7 +360,6 @@ class BulkRun:
         max_retries: int | None,
         keep_outcomes: bool,
         max_in_flight: int | None = None,
-        paced: bool = True,
         server_gone_after: float | None = None,
     ) -> None:
         if isinstance(records, str | bytes | Mapping):
@@ -369,7 +369,7 @@ class BulkRun:
         if max_retries is not None:
             calls.policy.with_max_retries(max_retries)  # checked now, not per record
             self.options["max_retries"] = max_retries
-        self.max_in_flight = in_flight_limit(max_in_flight, paced=paced)
+        self.max_in_flight = in_flight_limit(max_in_flight)
         self.extra_lists = bodies.segmentation_lists(segmentation_lists or [])
         self.records = iter(records)
         self.full = full

@@ -19,7 +19,7 @@ to 300 ms with no 429; above that, >= 0.95 of what the in-flight cap allows (cap
 requests/s, if less than the limit). 429s are counted by the mock. Everything it starts, it stops.
 
 Usage: .venv/bin/python scripts/benchmarks/latency.py [--delays 0,100,300,800] [--rows 40]
-       [--modes import,sync-bulk,async-bulk]
+       [--modes import,sync-bulk,async-bulk] [--max-in-flight N]
 """
 
 from __future__ import annotations
@@ -198,17 +198,29 @@ def run_import(key: str, base_url: str, tag: str, rows: int) -> None:
             print(f"  (import failed: {done.stderr.strip()[-500:]})")
 
 
+#: `--max-in-flight` for the bulk modes (None: the default).
+MAX_IN_FLIGHT: int | None = None
+
+
 def run_sync(key: str, base_url: str, tag: str, rows: int) -> None:
+    records = ({"email": e} for e in emails(tag, rows))
     with Pingback(api_key=key, base_url=base_url) as pb:
-        report = pb.subscribers.bulk_upsert({"email": e} for e in emails(tag, rows))
+        if MAX_IN_FLIGHT is None:
+            report = pb.subscribers.bulk_upsert(records)
+        else:
+            report = pb.subscribers.bulk_upsert(records, max_in_flight=MAX_IN_FLIGHT)
     if report.created != rows:
         print(f"  (sync bulk upsert: {report})")
 
 
 def run_async(key: str, base_url: str, tag: str, rows: int) -> None:
     async def run() -> None:
+        records = ({"email": e} for e in emails(tag, rows))
         async with AsyncPingback(api_key=key, base_url=base_url) as pb:
-            report = await pb.subscribers.bulk_upsert({"email": e} for e in emails(tag, rows))
+            if MAX_IN_FLIGHT is None:
+                report = await pb.subscribers.bulk_upsert(records)
+            else:
+                report = await pb.subscribers.bulk_upsert(records, max_in_flight=MAX_IN_FLIGHT)
         if report.created != rows:
             print(f"  (async bulk upsert: {report})")
 
@@ -224,6 +236,8 @@ MODES: dict[str, Callable[[str, str, str, int], None]] = {
 
 def in_flight_cap(mode: str) -> int:
     """How many requests the mode may keep in flight (what the code under test says)."""
+    if MAX_IN_FLIGHT is not None and mode != "import":
+        return MAX_IN_FLIGHT
     cap = getattr(bulk, "DEFAULT_MAX_IN_FLIGHT", None)
     if isinstance(cap, int):
         return cap
@@ -235,7 +249,12 @@ def main() -> int:
     parser.add_argument("--delays", default="0,100,300,800", help="milliseconds per exchange")
     parser.add_argument("--rows", type=int, default=40)
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument(
+        "--max-in-flight", type=int, help="bulk_upsert's max_in_flight (default: its default)"
+    )
     args = parser.parse_args()
+    global MAX_IN_FLIGHT
+    MAX_IN_FLIGHT = args.max_in_flight
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown:

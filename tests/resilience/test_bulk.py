@@ -133,7 +133,7 @@ def test_a_wrong_key_stops_the_run_instead_of_failing_every_record(
             ({"email": f"f{i}@example.com"} for i in range(100)), state=tmp_path / "s"
         )
     # The first answer stops the run: only the records already in flight with it were sent.
-    assert 1 <= sum(open_mock.request_counts().values()) <= bulk.UNPACED_MAX_IN_FLIGHT
+    assert 1 <= sum(open_mock.request_counts().values()) <= bulk.DEFAULT_MAX_IN_FLIGHT
 
 
 @respx.mock(base_url="https://connect.pingback.com/v1", assert_all_called=False)
@@ -141,7 +141,7 @@ def test_a_401_stops_the_run_too(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post("/subscriber").respond(401, json={"error": "Unauthorized"})
     with Pingback(api_key="k", rate_limit=None) as pb, pytest.raises(UnexpectedStatus) as caught:
         pb.subscribers.bulk_upsert({"email": f"u{i}@example.com"} for i in range(50))
-    assert caught.value.status_code == 401 and 1 <= route.call_count <= bulk.UNPACED_MAX_IN_FLIGHT
+    assert caught.value.status_code == 401 and 1 <= route.call_count <= bulk.DEFAULT_MAX_IN_FLIGHT
 
 
 # ----------------------------------------------------------------------------- sync state

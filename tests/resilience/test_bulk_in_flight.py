@@ -186,24 +186,17 @@ async def test_async_keeps_max_in_flight_requests_out_and_reports_in_input_order
     assert [o.index for o in report.outcomes] == list(range(20)) and report.created == 20
 
 
-def test_defaults_follow_the_pacer() -> None:
-    assert bulk.in_flight_limit(None, paced=True) == bulk.DEFAULT_MAX_IN_FLIGHT
-    assert bulk.in_flight_limit(None, paced=False) == bulk.UNPACED_MAX_IN_FLIGHT == 2
-    # Enough to reach 5/s at a 1.5 s round trip; the pacer, not this, keeps the rate.
-    assert math.ceil(5 * 1.5) <= bulk.DEFAULT_MAX_IN_FLIGHT
-
-
-def test_a_paced_client_keeps_the_default_in_flight(open_mock: RunningMock) -> None:
-    gate = Gate(bulk.DEFAULT_MAX_IN_FLIGHT)
-    http = httpx.Client(transport=GatedTransport(gate))
-    # A fast pacer of its own: the burst lets every first request leave at once.
-    with Pingback(
-        api_key=open_mock.api_key, base_url=open_mock.base_url, http_client=http,
-        rate_limit=1000, burst=bulk.DEFAULT_MAX_IN_FLIGHT,
-    ) as pb:  # fmt: skip
-        report = pb.subscribers.bulk_upsert(_records(12, "paced"))
-    http.close()
-    assert gate.most == bulk.DEFAULT_MAX_IN_FLIGHT and report.created == 12
+def test_the_default_is_pingbacks_two_at_a_time(open_mock: RunningMock) -> None:
+    assert bulk.in_flight_limit(None) == bulk.DEFAULT_MAX_IN_FLIGHT == 2
+    for tag, pacing in (("unpaced", {"rate_limit": None}), ("paced", {"rate_limit": 1000})):
+        gate = Gate(2)
+        http = httpx.Client(transport=GatedTransport(gate))
+        with Pingback(
+            api_key=open_mock.api_key, base_url=open_mock.base_url, http_client=http, **pacing
+        ) as pb:
+            report = pb.subscribers.bulk_upsert(_records(8, tag))
+        http.close()
+        assert gate.most == 2 and report.created == 8
 
 
 @pytest.mark.parametrize("bad", [0, -1, bulk.MOST_IN_FLIGHT + 1, 2.0, True, "4", math.nan, 10**100])
