@@ -1,9 +1,9 @@
 """bulk_upsert with several records in flight: how many, outcome order, one email at a time,
 the state and the stop with requests in flight, the settings' bad values. Both twins.
 
-Nothing here is timed: a gate in the transport holds the first requests until as many as the
-run should send together have arrived (it fails, after a generous timeout, if they never do),
-then lets them answer in reverse order.
+Nothing here is timed: a gate in the transport holds requests (after the run's first, which
+goes alone: its warm-up) until as many as the run should send together have arrived (it fails,
+after a generous timeout, if they never do), then lets them answer in reverse order.
 """
 
 from __future__ import annotations
@@ -37,18 +37,20 @@ def _email_of(request: httpx.Request) -> str:
 
 
 class Gate:
-    """Holds the first `width` requests until all have arrived, then answers them last-first;
-    records how many were in flight at most, and whether one email was ever in flight twice."""
+    """Holds `width` requests, from the `after`-th on, until all have arrived, then answers them
+    last-first; records how many were in flight at most, and whether one email ever was twice."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, after: int = 1) -> None:
         self.width = width
+        self.after = after
         self.cond = threading.Condition()
         self.arrived: list[str] = []
         self.answered: list[str] = []
         self.in_flight: list[str] = []
         self.most = 0
         self.same_email_twice = False
-        self.first_answered = 0  # of the first `width` requests
+        self.first_answered = 0  # of the held batch
+        self.events: list[tuple[str, str]] = []  # ("in" | "out", email), in order
 
     def enter(self, email: str) -> int:
         with self.cond:
@@ -57,23 +59,32 @@ class Gate:
             self.most = max(self.most, len(self.in_flight))
             position = len(self.arrived)
             self.arrived.append(email)
+            self.events.append(("in", email))
             return position
 
-    def may_answer(self, position: int) -> bool:
-        """The first `width` requests answer once all are in, the last to arrive first."""
-        if position >= self.width:
-            return True
-        return len(self.arrived) >= self.width and self.first_answered >= self.width - 1 - position
+    def held(self, position: int) -> bool:
+        return self.after <= position < self.after + self.width
 
-    def first_batch_answered(self) -> list[str]:
-        first = self.arrived[: self.width]
-        return [email for email in self.answered if email in first]
+    def may_answer(self, position: int) -> bool:
+        """The held requests answer once all are in, the last to arrive first."""
+        if not self.held(position):
+            return True
+        rank = position - self.after
+        everyone = len(self.arrived) >= self.after + self.width
+        return everyone and self.first_answered >= self.width - 1 - rank
+
+    def batch(self) -> list[str]:
+        return self.arrived[self.after : self.after + self.width]
+
+    def batch_answered(self) -> list[str]:
+        return [email for email in self.answered if email in self.batch()]
 
     def leave(self, email: str, position: int) -> None:
         with self.cond:
             self.in_flight.remove(email)
             self.answered.append(email)
-            self.first_answered += position < self.width
+            self.events.append(("out", email))
+            self.first_answered += self.held(position)
             self.cond.notify_all()
 
 
@@ -157,7 +168,9 @@ def test_sync_keeps_max_in_flight_requests_out_and_reports_in_input_order(
         )
     http.close()
     assert gate.most == width
-    assert gate.first_batch_answered() == gate.arrived[:width][::-1]  # they ended last-first...
+    first = gate.arrived[0]  # the warm-up: the first request alone, then `width` at a time
+    assert gate.events[:3] == [("in", first), ("out", first), ("in", gate.arrived[1])]
+    assert gate.batch_answered() == gate.batch()[::-1]  # they ended last-first...
     assert progress == list(range(20))  # ...and were reported first-first
     assert [o.index for o in report.outcomes] == list(range(20)) and report.created == 20
 
@@ -181,7 +194,7 @@ async def test_async_keeps_max_in_flight_requests_out_and_reports_in_input_order
             on_progress=lambda outcome, _: progress.append(outcome.index),
         )
     assert gate.most == width
-    assert gate.first_batch_answered() == gate.arrived[:width][::-1]
+    assert gate.batch_answered() == gate.batch()[::-1]
     assert progress == list(range(20))
     assert [o.index for o in report.outcomes] == list(range(20)) and report.created == 20
 
