@@ -380,9 +380,17 @@ def test_an_interrupt_stops_the_workers_and_sends_nothing_more(
     recorded: tuple[RunningMock, Recorder], tmp_path: Path
 ) -> None:
     mock, recorder = recorded
+    read: list[int] = []  # records taken from the input (each costs one create)
+    at_interrupt: list[int] = []
+
+    def records() -> Iterator[dict[str, Any]]:
+        for record in _records(200, "int"):
+            read.append(1)
+            yield record
 
     def interrupt(outcome: RecordOutcome, report: BulkReport) -> None:
         if report.total == 5:
+            at_interrupt.append(len(read))
             raise KeyboardInterrupt
 
     with (
@@ -390,10 +398,36 @@ def test_an_interrupt_stops_the_workers_and_sends_nothing_more(
         pytest.raises(KeyboardInterrupt),
     ):
         pb.subscribers.bulk_upsert(
-            _records(200, "int"), state=tmp_path / "s", on_progress=interrupt, max_in_flight=4
+            records(), state=tmp_path / "s", on_progress=interrupt, max_in_flight=4
         )
     for thread in threading.enumerate():
         if thread.name == "pingback-bulk":
             thread.join(GATE_TIMEOUT)
             assert not thread.is_alive()
-    assert 5 <= recorder.count() <= 5 + 4  # those in flight when it came, and no more
+    assert len(read) == at_interrupt[0]  # nothing was started after it
+    assert 5 <= recorder.count() <= len(read)  # only records started before it were sent
+
+
+def test_the_first_record_is_followed_by_one_unused_pacer_slot_if_it_sent() -> None:
+    from pingback_ext.engine import Acquire, Send
+
+    send = Send("POST", "u", None, (), (), None, None, None)  # type: ignore[arg-type]
+
+    def sends() -> Any:
+        yield Acquire()
+        yield send
+        return "done"
+
+    def sends_nothing() -> Any:
+        return "known"
+        yield  # a generator
+
+    steps = bulk._warm_up(sends())
+    assert [next(steps), steps.send(0.0), steps.send(httpx.Response(201))] == [
+        Acquire(), send, Acquire()]  # fmt: skip
+    with pytest.raises(StopIteration) as done:
+        steps.send(0.0)
+    assert done.value.value == "done"
+    with pytest.raises(StopIteration) as quiet:
+        next(bulk._warm_up(sends_nothing()))
+    assert quiet.value.value == "known"
