@@ -10,15 +10,18 @@ of any length runs in flat memory (pass `keep_outcomes=False` to keep only the c
 Several records are in flight at once (`max_in_flight`, default DEFAULT_MAX_IN_FLIGHT = 2): with
 one at a time a run reaches only 1/RTT requests/s, 0.6 of Pingback's 5/s at 300 ms. The pacer
 alone decides when each request leaves. Two reach the limit up to a round trip of ~0.4 s; see
-DEFAULT_MAX_IN_FLIGHT for slower links. Two records of one email are never in flight together;
-outcomes (on_progress, the report) come in input order; the sync twin runs the plans on a few
-threads, the async twin as tasks, and both share `BulkRun.schedule`.
+DEFAULT_MAX_IN_FLIGHT for slower links. The first record goes alone, then one pacer slot is
+left unused (see `_warm_up`: a client's first request leaves late). Two records of one email are
+never in flight together; outcomes (on_progress, the report) come in input order; the sync twin
+runs the plans on a few threads, the async twin as tasks, and both share `BulkRun.schedule`.
 
 A run stops, raising, when going on cannot help: a refused key (401, 403), a misconfigured or
 unreachable shared rate limiter, or a server that has given no answer for `server_gone_after`
 seconds (default SERVER_GONE_AFTER; connection refused, timeouts, 502-504 from a gateway) across
 several attempts. Records in flight then stop at their next step, those that landed are written
-to the state, and the state is kept: the same call continues.
+to the state, and the state is kept: the same call continues. An interrupt (Ctrl-C, a task
+cancelled) ends the run at once; an answer still on its way is found again by the next run
+(create meets 409, read, compare), never sent twice as a change.
 """
 
 from __future__ import annotations
