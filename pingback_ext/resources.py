@@ -99,6 +99,7 @@ class Subscribers:
         5 x RTT in seconds for slower links; the pacer still decides when requests leave).
         `server_gone_after`: seconds without an answer before the run stops (default 15).
         """
+        self._client._check_open()  # not one ClientClosedError per record
         run = BulkRun(
             self._client._calls,
             self._client.settings,
@@ -186,6 +187,7 @@ class AsyncSubscribers:
         server_gone_after: float | None = None,
     ) -> BulkReport:
         """Upsert every record, several in flight; see Subscribers.bulk_upsert."""
+        self._client._check_open()  # not one ClientClosedError per record
         run = BulkRun(
             self._client._calls,
             self._client.settings,

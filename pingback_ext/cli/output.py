@@ -179,7 +179,7 @@ def route_logging(*, debug: bool) -> Callable[[], None]:
     logger (its level is kept), and records reach the root's LogHandler instead. Returns what
     puts everything back (an in-process run, as in tests, leaves logging as it found it).
     """
-    from pingback_ext.settings import setup_logging
+    from pingback_ext.logs import setup_logging
 
     setup_logging()  # reads PINGBACK_LOG (a bad value is a ConfigurationError, as for a client)
     root, library = logging.getLogger(), logging.getLogger("pingback")
