@@ -29,8 +29,8 @@ from pingback_ext.cli.output import printable, route_logging
 from pingback_ext.mock import RunningMock
 from tests.cli.conftest import KEY, PINGBACK
 from tests.cli.test_hostile_text import _run_in_a_terminal, assert_terminal_safe
-from tests.hostile.servers import HostileServer, Reply
-from tests.hostile.text import ESCAPES, nasty_text
+from tests.hostile.servers import HostileServer, terminal_hostile_error
+from tests.hostile.text import nasty_text
 
 #: What a server's message or a user's label may hold that a terminal would act on.
 HOSTILE = "\x1b]0;pwned\x07 \x1b[2J \u202eabc \x9b31m"
@@ -204,8 +204,8 @@ def test_json_error_for_bad_settings(cli: Any, monkeypatch: pytest.MonkeyPatch) 
 def test_json_error_keeps_hostile_server_text_exactly_and_safely(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    message, code = "no " + "".join(ESCAPES), "CODE\x1b[2J\u202e"
-    reply = Reply.json(404, {"error": message, "errorCode": code, "requestId": "r\x07id"})
+    reply = terminal_hostile_error(404)
+    sent = json.loads(reply.body)
     with HostileServer(reply) as server:
         monkeypatch.setenv("PINGBACK_API_KEY", KEY)
         monkeypatch.setenv("PINGBACK_RATE_LIMIT", "0")
@@ -215,9 +215,10 @@ def test_json_error_keeps_hostile_server_text_exactly_and_safely(
         )
     assert outcome.exit_code == 1, outcome.stderr
     assert_terminal_safe(outcome.stdout + outcome.stderr)
+    assert outcome.stderr.count("\n") == 1
     body = json.loads(outcome.stdout)
-    assert (body["errorCode"], body["requestId"]) == (code, "r\x07id")
-    assert message in body["error"]  # the line the CLI shows, the server's message within
+    assert (body["errorCode"], body["requestId"]) == (sent["errorCode"], sent["requestId"])
+    assert sent["error"] in body["error"]  # the line the CLI shows, the server's message within
     assert body["status"] == 404
 
 
