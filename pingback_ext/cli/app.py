@@ -4,7 +4,8 @@
 when the command runs or help is shown, so `pingback --version` imports none of them. A command
 whose extra is missing becomes a stand-in that prints which one to install. Every failure ends
 here: one line and an exit code (a command's error, or a usage error that echoes an argument,
-both printed literally), or the full traceback of a command's error with `--debug`.
+both printed literally), after the full traceback of a command's error with `--debug` (also
+printed literally).
 """
 
 from __future__ import annotations
@@ -137,10 +138,12 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except (PingbackError, MissingExtraError, OSError, KeyboardInterrupt) as failure:
-            if options(ctx).debug:
-                raise
             from pingback_ext.cli.failures import report
 
+            if options(ctx).debug:
+                from pingback_ext.cli.output import show_traceback
+
+                show_traceback(failure)
             raise typer.Exit(report(failure)) from None
 
 

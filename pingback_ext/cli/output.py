@@ -14,7 +14,8 @@ line separators). So:
 - Tables are plain `label  value` lines, so long values are never cut or folded.
 - Log records (the library's warnings, `--debug`'s request lines, other libraries') are shown
   by `LogHandler`, one literal line each: Python's last-resort handler would print them raw.
-- With `--json` an error is also a JSON document on stdout (`error_json`), beside its line.
+- With `--json` an error is also a JSON document on stdout (`error_json`), beside its line;
+  `--debug`'s traceback is shown line by line, literally (`show_traceback`).
 """
 
 from __future__ import annotations
@@ -149,6 +150,15 @@ def error_json(
 
 
 _LOG_STYLES = {"debug": "dim", "info": "dim", "warning": "yellow", "error": "red"}
+
+
+def show_traceback(failure: BaseException) -> None:
+    """`--debug`'s traceback on stderr, each line literal (its messages may quote a server)."""
+    import traceback
+
+    for chunk in traceback.format_exception(failure):
+        for line in chunk.splitlines():
+            stderr.print(literal(line))
 
 
 class LogHandler(logging.Handler):

@@ -222,6 +222,25 @@ def test_json_error_keeps_hostile_server_text_exactly_and_safely(
     assert body["status"] == 404
 
 
+def test_debug_traceback_is_shown_literally(monkeypatch: pytest.MonkeyPatch) -> None:
+    reply = terminal_hostile_error(404)
+    with HostileServer(reply) as server:
+        monkeypatch.setenv("PINGBACK_API_KEY", KEY)
+        monkeypatch.setenv("PINGBACK_RATE_LIMIT", "0")
+        monkeypatch.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
+        outcome = CliRunner().invoke(
+            app, ["--debug", "--no-json", "--base-url", server.base_url, "subscriber", "get",
+                  "x@example.com"],
+        )  # fmt: skip
+    assert outcome.exit_code == 1
+    assert_terminal_safe(outcome.stdout + outcome.stderr)
+    assert "Traceback (most recent call last)" in outcome.stderr
+    assert "NotFound" in outcome.stderr and printable(json.loads(reply.body)["error"]) in (
+        outcome.stderr
+    )
+    assert KEY not in outcome.stdout + outcome.stderr
+
+
 def test_json_error_when_an_import_stops(
     mock: RunningMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
