@@ -253,4 +253,5 @@ def test_json_error_when_an_import_stops(
     assert outcome.exit_code == 1
     body = json.loads(outcome.stdout)
     assert set(body) == ERROR_KEYS and "403" in body["error"] and body["exitCode"] == 1
+    assert (body["status"], body["type"]) == (403, "Forbidden") and body["requestId"]
     assert "not-the-key" not in outcome.stdout + outcome.stderr
