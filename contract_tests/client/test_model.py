@@ -341,7 +341,7 @@ class ClientAndMock(RuleBasedStateMachine):
         dev, email = data.draw(st.sampled_from(sorted(self.subs)), label="subscriber")
         if data.draw(st.integers(0, 3), label="rarely") != 0:
             return  # blacklisting often would leave little to do
-        self.app.blacklist(email, api_key=API_KEY, developer_mode=dev)
+        self.app.tenant(API_KEY).blacklist(email, developer_mode=dev)
         self.subs[(dev, email)].blacklisted = True
 
     @invariant()

@@ -58,7 +58,7 @@ def env_for(mock: RunningMock, home: Path) -> dict[str, str]:
 
 
 def sent(mock: RunningMock) -> int:
-    return sum(mock.request_counts().values())
+    return sum(mock.app.request_counts().values())
 
 
 def run_import(mock: RunningMock, home: Path, *args: str) -> dict[str, Any]:

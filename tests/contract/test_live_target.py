@@ -40,7 +40,7 @@ def test_every_live_request_carries_developer_mode(contract_run: Any, tmp_path: 
             timeout=180,
         )
         dev_mode_hits = sum(
-            count for status, count in mock.request_counts().items() if status < 500
+            count for status, count in mock.app.request_counts().items() if status < 500
         )
     assert "(live)" in run.output
     assert run.returncode == 0, run.output
@@ -79,7 +79,7 @@ def test_suite_passes_against_the_mock_at_its_real_limit(contract_run: Any) -> N
             "2",
             timeout=240,
         )
-        counts = mock.request_counts()
+        counts = mock.app.request_counts()
     assert run.returncode == 0, run.output
     assert run.summary["failures"] == [] and run.summary["errors"] == []
     assert sum(counts.values()) > 50

@@ -52,9 +52,9 @@ def mock() -> Iterator[Any]:
 
 @pytest.fixture
 def fresh_mock(mock: Any) -> Any:
-    mock.reset(api_key=KEY)
+    mock.app.tenant(KEY).reset()
     for list_id in LISTS:
-        mock.add_segmentation_list(list_id)
+        mock.app.add_segmentation_list(list_id)
     return mock
 
 

@@ -221,7 +221,7 @@ def test_bad_max_in_flight_is_refused_before_anything_is_sent(
         pytest.raises(InvalidRequestError, match="max_in_flight"),
     ):
         pb.subscribers.bulk_upsert(_records(3), max_in_flight=bad)
-    assert open_mock.request_counts() == {}
+    assert open_mock.app.request_counts() == {}
 
 
 @pytest.mark.parametrize("bad", [0, -0.5, math.inf, math.nan, True, "15"])
@@ -231,7 +231,7 @@ async def test_bad_server_gone_after_is_refused(open_mock: RunningMock, bad: Any
     ) as pb:
         with pytest.raises(InvalidRequestError, match="server_gone_after"):
             await pb.subscribers.bulk_upsert(_records(3), server_gone_after=bad)
-    assert open_mock.request_counts() == {}
+    assert open_mock.app.request_counts() == {}
 
 
 # ----------------------------------------------------------------------------- one email at a time
@@ -302,7 +302,7 @@ def test_a_fatal_answer_mid_run_keeps_every_landed_record_and_the_rerun_sends_no
 
     def inject_at_ten(outcome: RecordOutcome, report: BulkReport) -> None:
         if report.total == 10:
-            mock.inject(403, times=1)
+            mock.app.tenant(mock.api_key).inject(403, times=1)
 
     def run(on_progress: Any) -> BulkReport:
         options: dict[str, Any] = {"state": state, "on_progress": on_progress, "max_in_flight": 6}

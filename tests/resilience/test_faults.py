@@ -97,7 +97,7 @@ def test_a_real_429_storm_from_the_mock_ends_in_success(no_sleep: Any) -> None:
             # again until the bucket refills: a storm. A generous retry count rides it out.
             for i in range(20):
                 pb.subscribers.create(f"storm{i}@example.com", max_retries=200)
-        counts = mock.request_counts()
+        counts = mock.app.request_counts()
         stored = mock.app.store.count_subscribers()
     assert counts.get(429, 0) > 0, counts
     assert counts[201] == 20 and stored == 20
