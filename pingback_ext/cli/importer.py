@@ -214,12 +214,12 @@ def import_csv(
         except SyncStateError as failure:  # before the first request, or after some rows
             sink.close(finished=False)
             progress.stop()
-            error(f"{failure}; {run.done_so_far(failure)}")
+            error(f"{failure}; {run.done_so_far(failure)}", failure)
             raise typer.Exit(EXIT_FAILED) from None
         except (CSVFormatError, CSVReadError) as failure:  # the file changed after its check
             sink.close(finished=False)
             progress.stop()
-            error(f"{failure}; stopped, {run.done_so_far()}: {CONTINUE}")
+            error(f"{failure}; stopped, {run.done_so_far()}: {CONTINUE}", failure)
             raise typer.Exit(EXIT_FAILED) from None
         except (APIError, TransportError, RateLimiterError) as failure:  # the run stopped
             sink.close(finished=False)
@@ -227,7 +227,7 @@ def import_csv(
             refused = isinstance(failure, APIError) and failure.status_code in FATAL_STATUSES
             then = "check the API key, then " if refused else ""
             error(f"{describe(failure)}; stopped, the state keeps every accepted row: "
-                  f"{then}{CONTINUE}")  # fmt: skip
+                  f"{then}{CONTINUE}", failure)  # fmt: skip
             raise typer.Exit(EXIT_FAILED) from None
         finally:
             records.close()  # the file and its duplicate check, here and now, whatever stopped

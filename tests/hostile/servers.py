@@ -32,6 +32,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
+from tests.hostile.text import ESCAPES
+
 REASONS = {
     200: "OK", 201: "Created", 301: "Moved Permanently", 302: "Found", 303: "See Other",
     307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden",
@@ -196,6 +198,16 @@ def subscriber_data(email: str = "ana@example.com", **fields: Any) -> dict[str, 
 def subscriber_reply(email: str = "ana@example.com", status: int = 200, **fields: Any) -> Reply:
     """A spec-valid subscriber answer."""
     return Reply.json(status, {"data": subscriber_data(email, **fields), "requestId": REQUEST_ID})
+
+
+def terminal_hostile_error(status: int = 404) -> Reply:
+    """An error answer whose every text field holds terminal controls (OSC title, screen clear,
+    C1 CSI, bidi override, BEL): what a CLI must show literally, on stderr and in JSON."""
+    return Reply.json(status, {
+        "error": "no " + "".join(ESCAPES) + " \u202eevil",
+        "errorCode": "CODE\x1b[2J\u202e",
+        "requestId": "r\x07id\x9b31m",
+    })  # fmt: skip
 
 
 def _read_request(conn: socket.socket) -> Request | None:
