@@ -5,6 +5,7 @@ it says how to run it when the default does not fit:
 
     <!-- example: skip REASON -->     not run (it installs from PyPI, or needs the real API)
     <!-- example: commands -->        console: each command must exit 0; output not compared
+    <!-- example: against-mock -->    console: PINGBACK_API_KEY and PINGBACK_BASE_URL name a mock
     <!-- example: in-checkout -->     console: run in the repository (its paths are the repo's)
 
 A `python` block defining `test_*` functions is a test file, run by pytest in a subprocess;

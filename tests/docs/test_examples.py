@@ -215,7 +215,7 @@ def test_console_example(example: Example, fresh_mock: Any, tmp_path: Path) -> N
     if shutil.which("pingback", path=str(BIN)) is None:
         pytest.skip("the pingback command is not installed in this environment")
     body = example.body.replace("8787", str(_free_port()))
-    if example.mark == "commands":
+    if example.mark in ("commands", "against-mock"):
         terminal = Terminal(_mock_environment(fresh_mock), tmp_path)
     elif example.mark == "in-checkout":  # its paths are the repository's
         terminal = Terminal(_environment(), ROOT)
