@@ -10,6 +10,7 @@ printed literally).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -112,6 +113,16 @@ class Commands(TyperGroup):
             if command.name == cmd_name:
                 return load(command)
         return None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A mistyped command names the closest one (Typer does so for subcommands only: the
+        root's commands load on use, so they are not in its table)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            if close:
+                ctx.fail(f"No such command {name!r}. Did you mean {close[0]!r}?")
+        return super().resolve_command(ctx, args)
 
     def main(
         self,
