@@ -86,7 +86,7 @@ class Record:
         """What Pingback holds for a subscriber, as a record."""
         status = _given(subscriber.status)
         custom: dict[str, str | None] = {
-            item.label: _given(item.value)
+            item.label: _as_sent(_given(item.value))
             for item in _given(subscriber.custom_fields) or ()
             if isinstance(item.label, str)
         }
@@ -274,3 +274,8 @@ def _apply(
             raise  # read a moment ago: not a stale state, a real error
         return None
     return Synced("updated", accepted, subscriber, request_id, diff.not_applied)
+
+
+def _as_sent(value: object) -> str | None:
+    """A custom field value as the text a caller sends: the server may answer `25` for "25"."""
+    return value if value is None or isinstance(value, str) else json.dumps(value)
