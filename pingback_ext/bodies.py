@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     )
 
 CustomFieldsArg: TypeAlias = (
-    "Mapping[str, str | int | float] | Iterable[CustomFieldInput | Mapping[str, Any]]"
+    "Mapping[str, str | int | float] | Iterable[CustomFieldInput | Mapping[str, object]]"
 )
 
 
