@@ -234,9 +234,9 @@ def _error_from(
 
 
 def _text_field(fields: dict[str, Any], name: str) -> str | None:
-    """A non-blank text field of an error body; anything else is as good as absent."""
+    """A text field of an error body as sent; a value of another type is as good as absent."""
     value = fields.get(name)
-    return value if isinstance(value, str) and value.strip() else None
+    return value if isinstance(value, str) else None
 
 
 def interpret(operation: Operation, response: httpx.Response, *, strict: bool = False) -> Any:
