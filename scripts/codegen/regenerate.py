@@ -14,7 +14,7 @@ whole, so files it no longer produces do not linger (its --overwrite keeps them)
 The generator reads the derived spec as the lenient reader reads answers
 (`pingback_ext.spec.with_lenient_types`: a custom field's value is `str | int | float | bool`),
 and the package it writes gets a `py.typed` marker (PEP 561; the generator writes none, and
-without it type checkers see every model field as Any).
+without it type checkers see every model field as Any) and a docstring per API tag package.
 """
 
 from __future__ import annotations
@@ -87,7 +87,16 @@ def build(upstream: Path, workdir: Path) -> tuple[str, Path]:
     package = workdir / "pingback_client"
     generate(reader_view, package)
     (package / "py.typed").write_text("", encoding="utf-8")
+    name_tag_packages(package)
     return derived_text, package
+
+
+def name_tag_packages(package: Path) -> None:
+    """Give each `api/<tag>/__init__.py` a docstring naming its tag: the generator writes the
+    same one into each, and identical files in a wheel are check-wheel-contents' W002."""
+    for init in sorted(package.glob("api/*/__init__.py")):
+        tag = init.parent.name
+        init.write_text(f'"""Endpoint functions of the `{tag}` operations."""\n', encoding="utf-8")
 
 
 def _fail(message: str) -> None:
