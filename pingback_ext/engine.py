@@ -110,7 +110,7 @@ class Operation:
     """
 
     operation_id: str
-    #: its generated module under `pingback_client.api` (its `_get_kwargs` builds the request)
+    #: its generated module under `pingback_ext._generated.api` (`_get_kwargs` builds the request)
     api: str
     #: the function of `pingback_ext.results` that reads its success body
     result: Literal["subscriber", "membership", "memberships"]
@@ -118,7 +118,7 @@ class Operation:
 
     @property
     def module(self) -> ModuleType:
-        return importlib.import_module(f"pingback_client.api.{self.api}")
+        return importlib.import_module(f"pingback_ext._generated.api.{self.api}")
 
     def parse(self, body: dict[str, Any], response: httpx.Response) -> Any:
         """The typed result of a success body (already checked against the spec)."""

@@ -30,8 +30,7 @@ from pingback_ext.engine import Plan
 from pingback_ext.errors import InvalidRequestError, SubscriberNotFound
 
 if TYPE_CHECKING:
-    from pingback_client.types import Unset
-
+    from pingback_ext._generated.types import Unset
     from pingback_ext.calls import Calls
     from pingback_ext.results import Subscriber
 
@@ -43,7 +42,7 @@ T = TypeVar("T")
 
 def _given(value: T | Unset) -> T | None:
     """A generated model's field, or None where the model leaves it UNSET."""
-    from pingback_client.types import Unset  # loaded with the model that holds the value
+    from pingback_ext._generated.types import Unset  # loaded with the model that holds the value
 
     return None if isinstance(value, Unset) else value
 

@@ -58,7 +58,7 @@ def formatted(error: BaseException, *, frames: bool = True) -> str:
     while tb is not None:
         shown.append("".join(tb.format_exception_only()))
         for frame in tb.stack:
-            if frames and ("pingback_ext" in frame.filename or "pingback_client" in frame.filename):
+            if frames and "pingback_ext" in frame.filename:  # pingback_ext/_generated too
                 shown.append(repr(frame.locals))
         tb = tb.__cause__ or tb.__context__
     return "\n".join(shown)
