@@ -190,10 +190,11 @@ def build_send(
 
 
 def _json_body(response: httpx.Response) -> Any:
-    """The body as JSON, or None (empty, not JSON, or not UTF-8: a proxy's page)."""
+    """The body as JSON, or None (empty, not JSON, not UTF-8: a proxy's page; nested deeper
+    than the JSON reader goes)."""
     try:
         return response.json()
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, RecursionError):
         return None
 
 

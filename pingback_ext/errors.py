@@ -55,7 +55,7 @@ def _body_of(response: httpx.Response) -> object:
         return None
     try:
         parsed: object = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the reader goes
         return response.text
     return parsed
 

@@ -440,3 +440,23 @@ def test_upsert_sees_a_number_25_as_the_value_25_it_sends(
         EMAIL, name="Ana", custom_fields=[{"label": "age", "value": "25"}]
     )
     assert result.action == "unchanged" and not result.not_applied
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # deeper than Python's JSON reader goes
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(200, errors.ResponseValidationError), (404, errors.NotFound), (502, errors.ServerError)],
+)
+def test_a_body_nested_too_deep_is_still_a_typed_error(
+    make_client: ClientFactory, api: respx.MockRouter, status: int, expected: type[Exception]
+) -> None:
+    api.get("/subscriber/ana%40example.com").respond(
+        status, content=DEEP, headers={"content-type": "application/json"}
+    )
+    with pytest.raises(expected) as caught:
+        make_client(max_retries=0).subscribers.get(EMAIL)
+    error = caught.value
+    assert isinstance(error, errors.APIError | errors.ResponseValidationError)
+    assert error.response.content == DEEP and error.body == DEEP.decode()
