@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import httpx
 
+from pingback_ext import emails
 from pingback_ext.errors import InvalidRequestError
-from pingback_ext.settings import check_headers
+from pingback_ext.settings import NotGiven, check_headers
 
 if TYPE_CHECKING:
     from pingback_ext._generated.models import (
@@ -33,11 +34,15 @@ CustomFieldsArg: TypeAlias = (
 class RequestOptions(TypedDict, total=False):
     """Per-call overrides of the client's settings, and escape hatches for what the generated
     surface lacks (a field upstream added before we regenerate): `extra_headers`,
-    `extra_query`, and `extra_body` (merged into the JSON body)."""
+    `extra_query`, and `extra_body` (merged into the JSON body).
 
-    developer_mode: bool | str | None
-    timeout: float | httpx.Timeout | None
-    max_retries: int
+    An option left out or NOT_GIVEN keeps the client's setting (what a wrapper that forwards
+    its own arguments passes); so does `developer_mode=None`. `timeout=None`: no timeout.
+    """
+
+    developer_mode: bool | str | NotGiven | None
+    timeout: float | httpx.Timeout | NotGiven | None
+    max_retries: int | NotGiven
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, str | int | float]
     extra_body: Mapping[str, Any]
@@ -211,6 +216,9 @@ def create_body(email: str, fields: Mapping[str, Any]) -> SubscriberCreate:
     from pingback_ext._generated.types import UNSET
 
     _unknown(fields, CREATE_NAMES)
+    problem = emails.email_problem(email)
+    if problem is not None:  # the spec's `format: email`: the API would answer 422
+        raise InvalidRequestError(f"email {email!r} is not valid: {problem}")
     given = {k: v for k, v in fields.items() if v is not None}
     return SubscriberCreate(
         email=email,

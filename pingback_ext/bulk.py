@@ -37,6 +37,7 @@ from pingback_ext.errors import (
     PingbackError,
     RateLimiterError,
     ResponseValidationError,
+    SyncStateError,
 )
 from pingback_ext.settings import Settings
 
@@ -48,7 +49,7 @@ logger = logging.getLogger("pingback")
 T = TypeVar("T")
 Action = Literal["created", "updated", "unchanged", "failed"]
 #: Errors that would fail every record alike: the run stops (the state keeps its progress).
-FATAL = (ConfigurationError, RateLimiterError)
+FATAL = (ConfigurationError, RateLimiterError, SyncStateError)
 #: Answers that cannot change by retrying: the key is refused.
 FATAL_STATUSES = frozenset({401, 403})
 #: Answers from a gateway whose server is not there: they count as no answer.

@@ -29,6 +29,7 @@ from pingback_ext.errors import (
     InvalidRequestError,
     RateLimited,
     ResponseValidationError,
+    ServerError,
     TransportError,
     error_class,
 )
@@ -101,11 +102,35 @@ class Pacer(Protocol):
 # ----------------------------------------------------------------------------- operations
 
 
+#: Runs a follow-up request of the same call (same settings, headers and retries): a
+#: confirmation reads Pingback with it.
+Read = Callable[["Operation", dict[str, Any]], "Plan[Any]"]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What retrying one operation means; calls.py declares one per operation, in one table,
+    and `request_plan` applies it.
+
+    `after_sent`: the operation may be sent again after an attempt that may have reached the
+    server (a timeout or a broken connection after sending, a 5xx). Any operation is retried
+    when nothing was sent (the connection was never made) or after a 429 (see retries.py).
+    `already_done`: the error a retry meets when an earlier attempt did the work and only its
+    answer was lost; `confirm(read, arguments)` then reads Pingback and returns the call's
+    success, or None when what it reads does not show the earlier attempt landed (the error
+    stands). Met on a first attempt, or after attempts that cannot have acted, it is an error.
+    """
+
+    after_sent: bool
+    already_done: type[APIError] | None = None
+    confirm: Callable[[Read, dict[str, Any]], Plan[Any]] | None = None
+
+
 @dataclass(frozen=True)
 class Operation:
-    """One generated endpoint: how to build its request and read its success body.
+    """One generated endpoint: how to build its request, read its success body, and retry it.
 
-    Both come from the generated client, whose attrs models are about a third of what
+    The first two come from the generated client, whose attrs models are about a third of what
     `import pingback_ext` would cost: an Operation names them, and they load with the first call.
     """
 
@@ -114,7 +139,7 @@ class Operation:
     api: str
     #: the function of `pingback_ext.results` that reads its success body
     result: Literal["subscriber", "membership", "memberships"]
-    idempotent: bool
+    retry: Retry
 
     @property
     def module(self) -> ModuleType:
@@ -153,6 +178,12 @@ def http_request(http: httpx.Client | httpx.AsyncClient, send: Send) -> httpx.Re
         raise InvalidRequestError(
             f"{send.method} {send.url[:200]!r}: cannot be sent ({type(exc).__name__})"
         ) from None
+    mode = [value for name, value in send.headers if name.lower() == "x-developer-mode"]
+    if request.headers.get_list("x-developer-mode") != mode:  # the http_client's own headers
+        raise InvalidRequestError(
+            f"{send.method} {send.url[:200]!r}: not sent: the http_client's headers set "
+            "'x-developer-mode' (added after the client was built); pass developer_mode= instead"
+        )
     request.headers["x-api-key"] = send.api_key.reveal()
     return request
 
@@ -325,11 +356,16 @@ def request_plan(
     behind the rate limiter before the first attempt (it grows with the callers sharing a key).
     A 429's pause, though, is waited out only if it ends within what the call may still wait
     (its budget, and its timeout); otherwise the call raises RateLimited at once.
+    What a retry may meet, and how it is confirmed, is the operation's `Retry` rule. The result
+    (or error) says in `attempts` how many times the request was sent.
     """
-    send = build_send(settings, operation, arguments, extras or Extras())
+    extras = extras or Extras()
+    send = build_send(settings, operation, arguments, extras)
     where = f"{send.method} {send.url}"
     started = clock()
     queued = 0.0
+    may_have_acted = False  # an earlier attempt may have done the work (its answer was lost)
+    rule = operation.retry
     for attempt in itertools.count(1):
         held = yield Acquire(_may_wait(policy, send, clock() - started - queued))
         if held:
@@ -339,19 +375,36 @@ def request_plan(
             queued = sent_at - started
         outcome = yield send
         try:
-            return settle(
+            result = settle(
                 operation, outcome, where, (clock() - sent_at) * 1000, strict=settings.strict
             )
+            result.attempts = attempt
+            return result
         except (APIError, TransportError) as error:
             failure = error
         failure.attempts = attempt
+        if may_have_acted and rule.already_done and isinstance(failure, rule.already_done):
+            assert rule.confirm is not None
+
+            def read(follow_up: Operation, follow_args: dict[str, Any]) -> Plan[Any]:
+                reading = Extras(headers=extras.headers, query=extras.query)
+                return request_plan(settings, follow_up, follow_args, policy, reading, clock)
+
+            confirmed = yield from rule.confirm(read, arguments)
+            if confirmed is None:
+                raise failure
+            logger.info("%s: the retry met %s; Pingback shows an earlier attempt did it",
+                        where, _reason(failure, where))  # fmt: skip
+            confirmed.attempts = attempt
+            return confirmed
+        may_have_acted = may_have_acted or _may_have_acted(failure)
         if isinstance(failure, RateLimited) and failure.retry_after:
             yield Pause(failure.retry_after)  # everyone sharing the key holds off (bounded)
             if failure.retry_after > _may_wait(policy, send, clock() - started - queued):
                 raise failure  # this call may not wait that long: say so now, do not block
         elapsed = clock() - started - queued
         delay = policy.next_delay(
-            failure, idempotent=operation.idempotent, retry=attempt, elapsed=elapsed
+            failure, idempotent=rule.after_sent, retry=attempt, elapsed=elapsed
         )
         if delay is None:
             raise failure
@@ -361,6 +414,14 @@ def request_plan(
         )  # fmt: skip
         yield Sleep(delay)
     raise AssertionError("unreachable")
+
+
+def _may_have_acted(failure: APIError | TransportError) -> bool:
+    """Whether the server may have done what a failed attempt asked: the request went out and
+    no answer says it did nothing (a 5xx may come after the work, from a gateway or a crash)."""
+    if isinstance(failure, TransportError):
+        return failure.request_sent
+    return isinstance(failure, ServerError)
 
 
 def _may_wait(policy: RetryPolicy, send: Send, spent: float) -> float:

@@ -5,7 +5,9 @@
     │   ├── MissingAPIKeyError                    no api_key and no PINGBACK_API_KEY
     │   └── InsecureBaseURLError                  http:// to a host that is not loopback
     ├── InvalidRequestError (also ValueError)     refused before anything is sent
+    ├── ClientClosedError (also RuntimeError)     a call on a closed client (nothing is sent)
     ├── RateLimiterError                          the shared (Redis) rate limiter is unreachable
+    ├── SyncStateError                            a bulk sync's state file cannot be used
     ├── TransportError                            the request got no HTTP answer
     │   ├── APITimeoutError
     │   └── APIConnectionError
@@ -80,8 +82,22 @@ class InvalidRequestError(PingbackError, ValueError):
     """The call's arguments cannot make a valid request (nothing was sent)."""
 
 
+class ClientClosedError(PingbackError, RuntimeError):
+    """The client (or the connection pool it uses) was closed: nothing was sent."""
+
+
 class RateLimiterError(PingbackError):
     """The shared rate limiter could not be reached (for example, Redis is down)."""
+
+
+class SyncStateError(PingbackError):
+    """The sync state (bulk_upsert's `state=`) cannot be read or written: permissions, a
+    read-only file system, a full disk, a damaged file. `email` names the record Pingback
+    accepted but the state could not record (None when the failure came before a request)."""
+
+    def __init__(self, message: str, *, email: str | None = None) -> None:
+        super().__init__(message)
+        self.email = email
 
 
 class TransportError(PingbackError):
@@ -283,7 +299,8 @@ BY_STATUS: dict[int, type[APIError]] = {
 
 
 def error_class(status_code: int, error_code: str | None, *, declared: bool) -> type[APIError]:
-    """429, then a known errorCode, then the status (see the module docstring)."""
+    """429, then 3xx, then a known errorCode (it wins over 5xx and 403 too), then the status:
+    5xx, 403, a declared status's class, else UnexpectedStatus (see the module docstring)."""
     if status_code == 429:
         return RateLimited
     if 300 <= status_code < 400:

@@ -94,6 +94,7 @@ class Subscribers:
         run continues where it stopped; `full=True` compares every record with Pingback instead.
         `on_progress(outcome, report)` follows each record.
         """
+        self._client._check_open()  # not one ClientClosedError per record
         run = BulkRun(
             self._client._calls,
             self._client.settings,
@@ -177,6 +178,7 @@ class AsyncSubscribers:
         keep_outcomes: bool = True,
     ) -> BulkReport:
         """Upsert every record with at most two requests in flight; see Subscribers.bulk_upsert."""
+        self._client._check_open()  # not one ClientClosedError per record
         run = BulkRun(
             self._client._calls,
             self._client.settings,

@@ -8,6 +8,7 @@ import typer
 
 from pingback_ext.cli.context import options
 from pingback_ext.cli.output import emit, stderr, stdout
+from pingback_ext.upsert import not_applied_note
 
 subscriber_app = typer.Typer(help="Look up, create and change subscribers.", no_args_is_help=True)
 
@@ -112,11 +113,8 @@ def upsert(
     fields = _create_fields(name, phone, status, field, segmentation_list)
     with opts.client() as pb:
         result = pb.subscribers.upsert(email, **fields)
-    if result.not_applied:
-        stderr.print(
-            "the API cannot change custom fields of an existing subscriber; not applied: "
-            + ", ".join(result.not_applied)
-        )
+    if note := not_applied_note(result.not_applied):
+        stderr.print(note)
     if not opts.as_json:
         stdout.print(result.action)
     outcome = {"action": result.action, "notApplied": list(result.not_applied)}
