@@ -1,4 +1,5 @@
-"""pingback_ext: the Pingback API client people import, on top of the generated pingback_client.
+"""pingback_ext: the Pingback API client people import, on top of the generated client
+(`pingback_ext._generated`, from openapi-python-client).
 
     from pingback_ext import Pingback
     with Pingback(api_key="…", developer_mode=True) as pb:

@@ -135,7 +135,7 @@ class Operation:
     """
 
     operation_id: str
-    #: its generated module under `pingback_client.api` (its `_get_kwargs` builds the request)
+    #: its generated module under `pingback_ext._generated.api` (`_get_kwargs` builds the request)
     api: str
     #: the function of `pingback_ext.results` that reads its success body
     result: Literal["subscriber", "membership", "memberships"]
@@ -143,7 +143,7 @@ class Operation:
 
     @property
     def module(self) -> ModuleType:
-        return importlib.import_module(f"pingback_client.api.{self.api}")
+        return importlib.import_module(f"pingback_ext._generated.api.{self.api}")
 
     def parse(self, body: dict[str, Any], response: httpx.Response) -> Any:
         """The typed result of a success body (already checked against the spec)."""
@@ -221,34 +221,38 @@ def build_send(
 
 
 def _json_body(response: httpx.Response) -> Any:
+    """The body as JSON, or None (empty, not JSON, not UTF-8: a proxy's page; nested deeper
+    than the JSON reader goes)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, UnicodeError, RecursionError):
         return None
 
 
 def _error_from(
     operation: Operation, response: httpx.Response, body: Any, *, strict: bool
 ) -> APIError:
+    """The typed error of an error answer: by its status, and its errorCode when it has one.
+
+    Whatever the body (empty, `{}`, a proxy's HTML, a bare string, fields of the wrong type),
+    the error is the status's; the body stays on `error.response` (and `error.body`). Strict
+    reading also checks the body of a status the spec declares, except 403, 429, 3xx and 5xx,
+    which proxies and gateways in front of Pingback answer with bodies of their own.
+    """
     status = response.status_code
     declared = status in spec.declared_statuses(operation.operation_id)
-    fields = body if isinstance(body, dict) else {}
-    # 403, 429, 3xx and 5xx may come from proxies and gateways in front of Pingback, with
-    # bodies of their own: their bodies are not checked against the spec. Other declared errors
-    # must have the spec's shape. The class comes from error_class (a known errorCode wins).
-    checked = declared and status < 500 and status not in (403, 429)
+    checked = strict and declared and status < 500 and status not in (403, 429)
     if checked and spec.response_validator(operation.operation_id, status) is not None:
-        problem = spec.read_body(operation.operation_id, status, body, strict=strict).problem
+        problem = spec.read_body(operation.operation_id, status, body, strict=True).problem
         if problem is not None:
             raise ResponseValidationError(
                 f"{operation.operation_id}: {status} body breaks the spec: {problem}",
                 response=response,
             )
-    error_code = fields.get("errorCode") if isinstance(fields.get("errorCode"), str) else None
-    request_id = fields.get("requestId") if isinstance(fields.get("requestId"), str) else None
-    message = fields.get("error") if isinstance(fields.get("error"), str) else None
-    if not message:
-        message = response.reason_phrase or "error"
+    fields = body if isinstance(body, dict) else {}
+    error_code = _text_field(fields, "errorCode")
+    request_id = _text_field(fields, "requestId")
+    message = _text_field(fields, "error") or response.reason_phrase or "error"
     cls = error_class(status, error_code, declared=declared)
     if cls is RateLimited:
         return RateLimited(
@@ -261,23 +265,33 @@ def _error_from(
     return cls(message, response=response, error_code=error_code, request_id=request_id)
 
 
+def _text_field(fields: dict[str, Any], name: str) -> str | None:
+    """A text field of an error body as sent; a value of another type is as good as absent."""
+    value = fields.get(name)
+    return value if isinstance(value, str) else None
+
+
 def interpret(operation: Operation, response: httpx.Response, *, strict: bool = False) -> Any:
     """The typed result of a success answer; raises the typed error of any other.
 
-    `strict`: the body must be exactly what the spec allows. Otherwise (the default) what a
-    newer API may add is accepted: new enum values (kept as `UnknownValue` strings) and new
-    fields (kept in the models' `additional_properties`, so `to_dict()` returns them).
+    `strict`: the body must be exactly what the spec allows, with the status it declares.
+    Otherwise (the default) every answer whose meaning is clear is read (pingback_ext.spec): new
+    enum values (kept as `UnknownValue` strings), new fields (kept in the models'
+    `additional_properties`, so `to_dict()` returns them), nulls, scalars for strings, any 2xx
+    status. ResponseValidationError is left for success answers the client cannot use.
     """
     body = _json_body(response)
     if response.status_code >= 300:
         raise _error_from(operation, response, body, strict=strict)
     op_id = operation.operation_id
-    if spec.response_validator(op_id, response.status_code) is None:
-        raise ResponseValidationError(
-            f"{op_id}: status {response.status_code} is not declared by the spec",
-            response=response,
-        )
-    reading = spec.read_body(op_id, response.status_code, body, strict=strict)
+    status = response.status_code
+    if spec.response_validator(op_id, status) is None:
+        if strict:
+            raise ResponseValidationError(
+                f"{op_id}: status {status} is not declared by the spec", response=response
+            )
+        status = spec.success_status(op_id)  # a 200 for a 201: the same answer
+    reading = spec.read_body(op_id, status, body, strict=strict)
     if reading.problem is not None:
         raise ResponseValidationError(
             f"{op_id}: body breaks the spec: {reading.problem}", response=response

@@ -36,12 +36,30 @@ retries) and a 3xx Redirected (the key must not follow a redirect); otherwise a 
 decides, whatever the status; otherwise 5xx is ServerError, 403 Forbidden, a status the spec
 declares for the operation its status class, and any other status UnexpectedStatus.
 
+An error answer is typed by its status (and errorCode) whatever its body: an empty body, `{}`,
+a proxy's HTML page or a bare string still make a 404 NotFound, a 502 ServerError, a 429
+RateLimited. The answer is kept: `error.response` (status, headers, raw bytes) and `error.body`.
+
 Exceptions never carry the API key: requests attached to them have it redacted.
 """
 
 from __future__ import annotations
 
+import json
+
 import httpx
+
+
+def _body_of(response: httpx.Response) -> object:
+    """A response's body as it came: parsed JSON, else its text, or None when it is empty."""
+    content = response.content
+    if not content.strip():
+        return None
+    try:
+        parsed: object = json.loads(content)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the reader goes
+        return response.text
+    return parsed
 
 
 class PingbackError(Exception):
@@ -108,12 +126,19 @@ class APIConnectionError(TransportError):
 
 
 class ResponseValidationError(PingbackError):
-    """The server answered with a body (or status) that breaks the spec."""
+    """The server answered with a body (or status) that breaks the spec: by default, only a
+    success answer the client cannot use (no `data`, no email); with `strict=True`, any
+    departure from the spec. The answer is kept in `response` and `body`."""
 
     def __init__(self, message: str, *, response: httpx.Response) -> None:
         super().__init__(message)
         self.response = response
         self.status_code = response.status_code
+
+    @property
+    def body(self) -> object:
+        """The answer's body: parsed JSON, else its text, None when empty."""
+        return _body_of(self.response)
 
 
 class APIError(PingbackError):
@@ -140,6 +165,12 @@ class APIError(PingbackError):
         code = f" {self.error_code}" if self.error_code else ""
         rid = f" (requestId {self.request_id})" if self.request_id else ""
         return f"{self.status_code}{code}: {self.message}{rid}"
+
+    @property
+    def body(self) -> object:
+        """The answer's body as it came: parsed JSON, else its text (a proxy's HTML page, a
+        bare string), None when empty. The raw bytes are `response.content`."""
+        return _body_of(self.response)
 
     def __repr__(self) -> str:
         return (

@@ -10,8 +10,9 @@ from typing import Any, Self
 
 import attrs
 import httpx
-from pingback_client import models
-from pingback_client.types import Unset
+
+from pingback_ext._generated import models
+from pingback_ext._generated.types import Unset
 
 
 class _FromResponse:
@@ -42,7 +43,7 @@ class _FromResponse:
 
 
 class Subscriber(_FromResponse, models.Subscriber):
-    """A Pingback subscriber (`pingback_client.models.Subscriber`) with `request_id`."""
+    """A Pingback subscriber (`pingback_ext._generated.models.Subscriber`) with `request_id`."""
 
 
 class SegmentationMembership(_FromResponse, models.SegmentationMembership):

@@ -35,8 +35,7 @@ from pingback_ext.engine import Plan
 from pingback_ext.errors import InvalidRequestError, SubscriberNotFound
 
 if TYPE_CHECKING:
-    from pingback_client.types import Unset
-
+    from pingback_ext._generated.types import Unset
     from pingback_ext.calls import Calls
     from pingback_ext.results import Subscriber
 
@@ -48,7 +47,7 @@ T = TypeVar("T")
 
 def _given(value: T | Unset) -> T | None:
     """A generated model's field, or None where the model leaves it UNSET."""
-    from pingback_client.types import Unset  # loaded with the model that holds the value
+    from pingback_ext._generated.types import Unset  # loaded with the model that holds the value
 
     return None if isinstance(value, Unset) else value
 
@@ -91,7 +90,7 @@ class Record:
         """What Pingback holds for a subscriber, as a record."""
         status = _given(subscriber.status)
         custom: dict[str, str | None] = {
-            item.label: _given(item.value)
+            item.label: _as_sent(_given(item.value))
             for item in _given(subscriber.custom_fields) or ()
             if isinstance(item.label, str)
         }
@@ -301,3 +300,8 @@ def _apply(
             raise  # read a moment ago: not a stale state, a real error
         return None
     return Synced("updated", accepted, subscriber, request_id, diff.not_applied)
+
+
+def _as_sent(value: object) -> str | None:
+    """A custom field value as the text a caller sends: the server may answer `25` for "25"."""
+    return value if value is None or isinstance(value, str) else json.dumps(value)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from pingback_client.models import SubscriberStatus
 
+from pingback_ext._generated.models import SubscriberStatus
 from pingback_ext.emails import is_valid_email
 
 #: Lone surrogates cannot be encoded as UTF-8, so they are not text a caller can mean.

@@ -24,7 +24,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from pingback_client.types import Unset
 
 from contract_tests.client.inprocess import InProcessClient
 from contract_tests.client.profiles import stateful
@@ -39,6 +38,7 @@ from pingback_ext import (
     SubscriberNotEnabled,
     SubscriberNotFound,
 )
+from pingback_ext._generated.types import Unset
 from pingback_ext.mock import create_app
 
 API_KEY = "model-key"

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from pingback_client.models import SubscriberCreate
 
 from pingback_ext import AsyncPingback, Pingback, bulk
+from pingback_ext._generated.models import SubscriberCreate
 from pingback_ext.bulk import BulkReport, RecordOutcome, Watchdog
 from pingback_ext.errors import (
     APIConnectionError,

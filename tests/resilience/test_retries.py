@@ -166,7 +166,7 @@ def test_a_429_pauses_everyone_then_retries_after_the_asked_wait(clock: FakeCloc
 
 
 def test_create_is_resent_after_a_connection_that_sent_it(clock: FakeClock) -> None:
-    from pingback_client.models import SubscriberCreate
+    from pingback_ext._generated.models import SubscriberCreate
 
     body = SubscriberCreate(email="ana@example.com")
     plan = request_plan(SETTINGS, CREATE, {"body": body}, RetryPolicy(), clock=clock)
@@ -178,7 +178,7 @@ def test_create_is_resent_after_a_connection_that_sent_it(clock: FakeClock) -> N
 
 
 def test_create_is_resent_after_a_connection_that_never_sent_it(clock: FakeClock) -> None:
-    from pingback_client.models import SubscriberCreate
+    from pingback_ext._generated.models import SubscriberCreate
 
     body = SubscriberCreate(email="ana@example.com")
     plan = request_plan(SETTINGS, CREATE, {"body": body}, RetryPolicy(), clock=clock)
