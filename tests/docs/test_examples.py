@@ -111,13 +111,13 @@ def _free_port() -> int:
 
 
 class Terminal:
-    """Runs commands on a pseudo-terminal 200 columns wide; returns what a reader would see.
+    """Runs commands on a pseudo-terminal 1000 columns wide (no line of the docs wraps); returns what a reader would see.
 
     pyte (a VT100 emulator) plays the bytes, so a progress bar that redraws itself and clears
     at the end shows as it does on a screen: not at all.
     """
 
-    COLUMNS, LINES = 200, 400
+    COLUMNS, LINES = 1000, 400
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.env = {**env, "TERM": "xterm", "NO_COLOR": "1"}
