@@ -428,17 +428,17 @@ ADDITIONS = [
         add_phone_pattern,
     ),
     Step(
+        "stateful-links",
+        "addition",
+        "OpenAPI links so stateful tests walk create -> get/update -> add to list -> remove.",
+        add_links,
+    ),
+    Step(
         "server-assigned-fields-required",
         "addition",
         "A stored subscriber has the id and timestamps the server gave it (readOnly), and a "
         "membership is its ids, email and timestamps: every answer the docs show carries them.",
         add_server_assigned_fields_required,
-    ),
-    Step(
-        "stateful-links",
-        "addition",
-        "OpenAPI links so stateful tests walk create -> get/update -> add to list -> remove.",
-        add_links,
     ),
 ]
 

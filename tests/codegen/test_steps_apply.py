@@ -59,6 +59,14 @@ def _segmentation_only(doc: dict[str, Any]) -> None:
         del doc["paths"][path]
 
 
+def _set_custom_field_value_type(kind: str) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        value = doc["components"]["schemas"]["CustomFields"]["items"]["properties"]["value"]
+        value["type"] = kind
+
+    return edit
+
+
 # step -> (steps to run first, the edit, what the message must say after the step's name)
 CASES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Any], str]] = {
     "forbidden-and-rate-limited": ([], lambda d: d["paths"].clear(), "found no operation"),
@@ -103,6 +111,11 @@ CASES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Any], str]] = {
         lambda d: d["paths"].pop(REMOVE),
         "operation removeSubscriberFromSegment not found",
     ),
+    "server-assigned-fields-required": (
+        [],
+        lambda d: d["components"]["schemas"]["Subscriber"]["properties"].pop("createdAt"),
+        "Subscriber has no createdAt",
+    ),
     "api-key-security-scheme": ([], _drop_api_key, "found no x-api-key header parameter"),
     "shared-error-model": (
         [],
@@ -139,6 +152,11 @@ CASES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Any], str]] = {
         _rename_everywhere("email", "subscriberEmail"),
         "found no success body whose data is a membership (createdAt, email, id, "
         "segmentationListId, subscriberId, updatedAt)",
+    ),
+    "lenient-custom-field-values": (
+        ["named-custom-field"],
+        _set_custom_field_value_type("integer"),
+        "CustomField.value is no longer `type: string`",
     ),
 }
 
