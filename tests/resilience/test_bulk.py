@@ -410,6 +410,7 @@ def _accepted(state: Path) -> set[str]:
         return {row[0] for row in db.execute("SELECT email FROM accepted")}
 
 
+@pytest.mark.slow
 def test_kill_9_midway_then_rerun_sends_nothing_twice(tmp_path: Path) -> None:
     """SIGKILL a 200-record bulk run in a subprocess, rerun it, account for every record."""
     count, state, report_path = 200, tmp_path / "sync.sqlite", tmp_path / "report.json"
