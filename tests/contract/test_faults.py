@@ -21,9 +21,8 @@ from tests.contract import faults
 from tests.contract.conftest import ContractRun, run_contract
 from tests.contract.faults import FAULTS, KEY, LISTS, SPECIAL_KEY, serve_faulty
 
-#: Every test here runs `pingback contract` in a subprocess (seconds each, minutes in all); one
-#: xdist worker runs them all, so the planted runs start once (see `planted_runs`).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("contract-runs")]
+#: Every test here runs `pingback contract` in a subprocess (seconds each, minutes in all).
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = "6"
 
