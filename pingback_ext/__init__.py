@@ -1,4 +1,5 @@
-"""pingback_ext: the Pingback API client people import, on top of the generated pingback_client.
+"""pingback_ext: the Pingback API client people import, on top of the generated client
+(`pingback_ext._generated`, from openapi-python-client).
 
     from pingback_ext import Pingback
     with Pingback(api_key="…", developer_mode=True) as pb:
@@ -22,6 +23,7 @@ from pingback_ext.errors import (
     APIError,
     APITimeoutError,
     BadRequest,
+    ClientClosedError,
     ConfigurationError,
     Conflict,
     Forbidden,
@@ -43,6 +45,7 @@ from pingback_ext.errors import (
     SubscriberEmailIsNecessary,
     SubscriberNotEnabled,
     SubscriberNotFound,
+    SyncStateError,
     TransportError,
     UnexpectedStatus,
     UnprocessableEntity,
@@ -81,6 +84,7 @@ __all__ = [
     "AsyncPingback",
     "BadRequest",
     "BulkReport",
+    "ClientClosedError",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -110,6 +114,7 @@ __all__ = [
     "SubscriberEmailIsNecessary",
     "SubscriberNotEnabled",
     "SubscriberNotFound",
+    "SyncStateError",
     "TransportError",
     "UnexpectedStatus",
     "UnknownValue",

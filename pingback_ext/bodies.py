@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import httpx
 
+from pingback_ext import emails
 from pingback_ext.errors import InvalidRequestError
-from pingback_ext.settings import check_headers
+from pingback_ext.settings import NotGiven, check_headers
 
 if TYPE_CHECKING:
-    from pingback_client.models import (
+    from pingback_ext._generated.models import (
         CustomFieldInput,
         SegmentationListsInput,
         SubscriberCreate,
@@ -26,18 +27,22 @@ if TYPE_CHECKING:
     )
 
 CustomFieldsArg: TypeAlias = (
-    "Mapping[str, str | int | float] | Iterable[CustomFieldInput | Mapping[str, Any]]"
+    "Mapping[str, str | int | float] | Iterable[CustomFieldInput | Mapping[str, object]]"
 )
 
 
 class RequestOptions(TypedDict, total=False):
     """Per-call overrides of the client's settings, and escape hatches for what the generated
     surface lacks (a field upstream added before we regenerate): `extra_headers`,
-    `extra_query`, and `extra_body` (merged into the JSON body)."""
+    `extra_query`, and `extra_body` (merged into the JSON body).
 
-    developer_mode: bool | str | None
-    timeout: float | httpx.Timeout | None
-    max_retries: int
+    An option left out or NOT_GIVEN keeps the client's setting (what a wrapper that forwards
+    its own arguments passes); so does `developer_mode=None`. `timeout=None`: no timeout.
+    """
+
+    developer_mode: bool | str | NotGiven | None
+    timeout: float | httpx.Timeout | NotGiven | None
+    max_retries: int | NotGiven
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, str | int | float]
     extra_body: Mapping[str, Any]
@@ -128,7 +133,7 @@ def _string(name: str, value: object) -> str:
 
 
 def status(value: SubscriberStatus | str) -> SubscriberStatus:
-    from pingback_client.models import SubscriberStatus
+    from pingback_ext._generated.models import SubscriberStatus
 
     try:
         return SubscriberStatus(value)
@@ -148,7 +153,7 @@ def _field_value(label: str, value: object) -> str:
 
 def custom_fields(value: CustomFieldsArg) -> list[CustomFieldInput]:
     """From {"age": "25"} or [{"label": "age", "value": "25"}] or CustomFieldInput objects."""
-    from pingback_client.models import CustomFieldInput
+    from pingback_ext._generated.models import CustomFieldInput
 
     if isinstance(value, Mapping):
         return [CustomFieldInput(label=_string("custom field label", k), value=_field_value(k, v))
@@ -187,8 +192,8 @@ def segmentation_lists(value: Sequence[str] | str) -> list[str]:
 
 
 def update_body(fields: Mapping[str, Any]) -> SubscriberUpdate:
-    from pingback_client.models import SubscriberUpdate
-    from pingback_client.types import UNSET
+    from pingback_ext._generated.models import SubscriberUpdate
+    from pingback_ext._generated.types import UNSET
 
     _unknown(fields, UPDATE_NAMES)
     given = {k: v for k, v in fields.items() if k in UPDATE_NAMES and v is not None}
@@ -207,10 +212,13 @@ CREATE_NAMES = frozenset(CreateFields.__annotations__) - OPTION_NAMES
 
 
 def create_body(email: str, fields: Mapping[str, Any]) -> SubscriberCreate:
-    from pingback_client.models import SubscriberCreate
-    from pingback_client.types import UNSET
+    from pingback_ext._generated.models import SubscriberCreate
+    from pingback_ext._generated.types import UNSET
 
     _unknown(fields, CREATE_NAMES)
+    problem = emails.email_problem(email)
+    if problem is not None:  # the spec's `format: email`: the API would answer 422
+        raise InvalidRequestError(f"email {email!r} is not valid: {problem}")
     given = {k: v for k, v in fields.items() if v is not None}
     return SubscriberCreate(
         email=email,
@@ -227,7 +235,7 @@ def create_body(email: str, fields: Mapping[str, Any]) -> SubscriberCreate:
 
 
 def lists_body(list_ids: Sequence[str] | str) -> SegmentationListsInput:
-    from pingback_client.models import SegmentationListsInput
+    from pingback_ext._generated.models import SegmentationListsInput
 
     ids = segmentation_lists(list_ids)
     if not ids:

@@ -4,43 +4,91 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pingback_ext import bodies, upsert
-from pingback_ext.engine import Operation, Plan, request_plan
-from pingback_ext.errors import SubscriberAlreadyExists, SubscriberNotFound
+from pingback_ext.engine import Operation, Plan, Read, Retry, request_plan
+from pingback_ext.errors import NotFound, SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import Settings, flag, timeout_from
+from pingback_ext.settings import NotGiven, Settings, flag, timeout_from
 
 if TYPE_CHECKING:
     from pingback_ext import results
 
 logger = logging.getLogger("pingback")
 
+
+def _created(read: Read, arguments: dict[str, Any]) -> Plan[results.Subscriber | None]:
+    """A create's retry met 409: the subscriber, if it holds every field the create sent."""
+    sent = arguments["body"].to_dict()
+    try:
+        subscriber: results.Subscriber = yield from read(GET, {"email": sent["email"]})
+    except NotFound:
+        return None
+    held = subscriber.to_dict()
+    if any(held.get(name) != sent[name] for name in ("name", "phone", "status") if name in sent):
+        return None
+    fields = {f.get("label"): f.get("value") for f in held.get("customFields") or ()}
+    if any(str(fields.get(f["label"])) != str(f["value"]) for f in sent.get("customFields", ())):
+        return None
+    if not set(sent.get("segmentationLists", ())) <= set(held.get("segmentationLists") or ()):
+        return None
+    return subscriber
+
+
+def _removed(read: Read, arguments: dict[str, Any]) -> Plan[results.SegmentationMembership | None]:
+    """A removal's retry met 404: the membership, if the subscriber is not in the list."""
+    from pingback_ext.results import SegmentationMembership
+
+    try:
+        subscriber: results.Subscriber = yield from read(GET, {"email": arguments["email"]})
+    except NotFound:
+        return None
+    held = subscriber.to_dict()
+    if arguments["id"] in (held.get("segmentationLists") or ()):
+        return None
+    membership = SegmentationMembership(
+        email=held.get("email", arguments["email"]),
+        segmentation_list_id=arguments["id"],
+        **({"subscriber_id": held["id"]} if isinstance(held.get("id"), str) else {}),
+    )
+    return membership._attach(subscriber.request_id, subscriber.http_response)
+
+
+# What each operation is, and what retrying it means: the one table (engine.Retry says what
+# the columns mean; engine.request_plan applies them). Any operation is retried when nothing
+# was sent and after a 429; the table says what happens after an attempt that may have acted
+# (a timeout or a broken connection after sending, a 5xx) and only its answer was lost.
+#
+# call                      sent again?  what a retry may meet; how it is confirmed
+# subscribers.create        yes (POST)   409 SUBSCRIBER_ALREADY_EXISTS: GET the subscriber; if it
+#                                        holds every field sent, it is the result; else the 409
+#                                        stands (the subscriber was someone else's)
+# subscribers.get, find     yes (GET)    the same answer
+# subscribers.update,       yes (PUT)    the same answer (PUT sets fields: sent twice, it
+#   unsubscribe                          changes nothing more than `updatedAt`)
+# segmentations.            yes (POST)   the same answer: memberships are a set; adding a member
+#   add_subscriber                       again answers 200 with its membership
+# segmentations.            yes (DELETE) 404 SUBSCRIBER_NOT_FOUND: GET the subscriber; if the
+#   remove_subscriber                    list is not among its lists, the result is the
+#                                        membership (email, subscriberId, segmentationListId;
+#                                        its id and dates were in the lost answer); else the
+#                                        404 stands
 CREATE = Operation(
-    "createSubscriber", "subscribers.create_subscriber", "subscriber", idempotent=False
-)
-#: Inside an upsert a create may be retried after any transient failure: if an earlier attempt
-#: landed, the retry meets 409 and the upsert goes on to read or update the subscriber.
-CREATE_OR_CONFLICT = replace(CREATE, idempotent=True)
-GET = Operation("getSubscriber", "subscribers.get_subscriber", "subscriber", idempotent=True)
-UPDATE = Operation(
-    "updateSubscriber", "subscribers.update_subscriber", "subscriber", idempotent=True
-)
+    "createSubscriber", "subscribers.create_subscriber", "subscriber",
+    Retry(after_sent=True, already_done=SubscriberAlreadyExists, confirm=_created),
+)  # fmt: skip
+GET = Operation("getSubscriber", "subscribers.get_subscriber", "subscriber", Retry(True))
+UPDATE = Operation("updateSubscriber", "subscribers.update_subscriber", "subscriber", Retry(True))
 ADD = Operation(
-    "addSubscriberToSegment",
-    "segmentations.add_subscriber_to_segment",
-    "memberships",
-    idempotent=True,
-)
+    "addSubscriberToSegment", "segmentations.add_subscriber_to_segment", "memberships",
+    Retry(after_sent=True),
+)  # fmt: skip
 REMOVE = Operation(
-    "removeSubscriberFromSegment",
-    "segmentations.remove_subscriber_from_segment",
-    "membership",
-    idempotent=True,
-)
+    "removeSubscriberFromSegment", "segmentations.remove_subscriber_from_segment", "membership",
+    Retry(after_sent=True, already_done=SubscriberNotFound, confirm=_removed),
+)  # fmt: skip
 #: Every generated operation, by operationId (the surface-parity test checks this is complete).
 OPERATIONS = {op.operation_id: op for op in (CREATE, GET, UPDATE, ADD, REMOVE)}
 
@@ -55,9 +103,13 @@ class Calls:
     def _request(
         self, operation: Operation, arguments: dict[str, Any], options: Mapping[str, Any]
     ) -> Plan[Any]:
-        """The plan of one request, with the call's own options applied (absent: the
-        client's; `developer_mode=None` too; `timeout=None`: no timeout)."""
+        """The plan of one request, with the call's own options applied.
+
+        An option left out, NOT_GIVEN or (for `developer_mode`, which has no "none") None
+        keeps the client's setting; `timeout=None` means no timeout, as for the client.
+        """
         settings, policy = self.settings, self.policy
+        options = {k: v for k, v in options.items() if not isinstance(v, NotGiven)}
         if options.get("developer_mode") is not None:
             dev = flag("developer_mode", options["developer_mode"], per_call=True)
             settings = settings.but(developer_mode=dev)
@@ -71,14 +123,7 @@ class Calls:
 
     def create(self, email: str, fields: Mapping[str, Any]) -> Plan[results.Subscriber]:
         body = bodies.create_body(path_segment("email", email), fields)
-        try:
-            created: results.Subscriber = yield from self._request(CREATE, {"body": body}, fields)
-        except SubscriberAlreadyExists as conflict:
-            if conflict.attempts == 1:
-                raise
-            # A retried create met 409: our earlier attempt most likely landed. Read it back.
-            logger.info("create %s: retry met 409; reading the subscriber back", email)
-            return (yield from self.get(email, fields))
+        created: results.Subscriber = yield from self._request(CREATE, {"body": body}, fields)
         return created
 
     def get(self, email: str, options: Mapping[str, Any]) -> Plan[results.Subscriber]:
@@ -104,16 +149,14 @@ class Calls:
     def create_if_absent(
         self, email: str, fields: Mapping[str, Any]
     ) -> Plan[results.Subscriber | None]:
-        """Create; None when the subscriber exists (409), even after our own retry landed.
+        """Create; None when the subscriber exists (409): the caller compares and updates.
 
-        Unlike `create`, a 409 is never resolved by reading back: the caller goes on to compare
-        or update, so a retry meeting a subscriber that existed before cannot hide an update.
+        A retry that meets 409 is resolved by CREATE's rule first: the subscriber is returned
+        only when it holds everything this create sent; else None, and the caller goes on.
         """
         body = bodies.create_body(path_segment("email", email), fields)
         try:
-            created: results.Subscriber = yield from self._request(
-                CREATE_OR_CONFLICT, {"body": body}, fields
-            )
+            created: results.Subscriber = yield from self._request(CREATE, {"body": body}, fields)
         except SubscriberAlreadyExists:
             return None
         return created

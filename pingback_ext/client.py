@@ -3,49 +3,80 @@
 The I/O of a Send lives here, once per twin: the key is added by `engine.http_request`, no
 redirect is ever followed (whatever the caller's httpx client says), and the attempt as a whole
 is bounded by the timeout, its body included (httpx alone bounds each read).
+
+A client is built one way: its constructor. `with_options` merges the changes into the
+arguments that built this client and calls the constructor with them (as anthropic-sdk-python's
+`copy()` does), so every setting is checked once, in settings.py; the copy shares the
+connection pool and the pacer. A new setting is a two-place edit: `ClientOptions` below, and
+its field and check in settings.py (`Settings`, `resolve`).
 """
 
 from __future__ import annotations
 
-import copy
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
+from pingback_ext.apikey import APIKey
 from pingback_ext.calls import Calls
 from pingback_ext.engine import Acquire, Action, Pacer, Pause, Plan, Send, Sleep, http_request
-from pingback_ext.errors import ConfigurationError
-from pingback_ext.ratelimit import (
-    DEFAULT_BURST,
-    LocalPacer,
-    RedisPacer,
-    asyncio_sleep,
-)
+from pingback_ext.errors import ClientClosedError, ConfigurationError, InvalidRequestError
+from pingback_ext.headers import refused
+from pingback_ext.logs import setup_logging
+from pingback_ext.ratelimit import DEFAULT_BURST, LocalPacer, RedisPacer, asyncio_sleep
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
-from pingback_ext.settings import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BUDGET,
-    NOT_GIVEN,
-    APIKey,
-    NotGiven,
-    Settings,
-    check_base_url,
-    check_headers,
-    check_max_retries,
-    check_retry_budget,
-    developer_mode_from,
-    rate_limit_from_env,
-    resolve,
-    setup_logging,
-    timeout_from,
-)
+from pingback_ext.settings import NOT_GIVEN, NotGiven, Settings, rate_limit_from_env, resolve
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class ClientOptions(TypedDict, total=False):
+    """Every setting of a client besides `api_key` and `http_client`, as the constructors and
+    `with_options` take them. A setting left out, or NOT_GIVEN, is not given: the constructor
+    uses PINGBACK_* or the default, `with_options` keeps the client's. None means what the
+    setting says (`timeout=None`: no timeout; `rate_limit=None`: no pacing); for `base_url` and
+    `developer_mode`, which have no "none", None is the same as not given."""
+
+    base_url: str | NotGiven | None
+    developer_mode: bool | str | NotGiven | None
+    timeout: float | httpx.Timeout | NotGiven | None
+    max_retries: int | NotGiven
+    retry_budget: float | NotGiven
+    default_headers: Mapping[str, str] | NotGiven | None
+    strict: bool | NotGiven
+    rate_limit: float | NotGiven | None
+    burst: int | NotGiven
+    pacer: Pacer | NotGiven | None
+    redis_url: str | NotGiven | None
+
+
+OPTION_NAMES = frozenset(ClientOptions.__annotations__)
+_PACING_NAMES = frozenset({"rate_limit", "burst", "pacer", "redis_url"})
+#: Settings for which None has no meaning of its own: None is "not given".
+_NONE_IS_NOT_GIVEN = frozenset({"base_url", "developer_mode"})
+
+
+def _given(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options given (NOT_GIVEN dropped, and None where it means not given); a TypeError
+    for a misspelt one, as Python gives for any misspelt keyword."""
+    for name in options:
+        if name not in OPTION_NAMES:
+            raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
+    return {
+        k: v
+        for k, v in options.items()
+        if not isinstance(v, NotGiven) and not (v is None and k in _NONE_IS_NOT_GIVEN)
+    }
 
 
 def _calls_for(settings: Settings) -> Calls:
@@ -57,48 +88,136 @@ def _calls_for(settings: Settings) -> Calls:
 
 @dataclass(frozen=True)
 class _Pacing:
-    """How the client was asked to pace (kept so that with_options can re-derive the pacer)."""
+    """How the client was asked to pace (rate_limit read from PINGBACK_RATE_LIMIT once)."""
 
-    rate_limit: float | NotGiven | None
+    rate_limit: float | None
     burst: int
     pacer: Pacer | None
     redis_url: str | None
 
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> _Pacing:
+        pacer = options.get("pacer")
+        rate = options.get("rate_limit", NOT_GIVEN)
+        if isinstance(rate, NotGiven):  # PINGBACK_RATE_LIMIT (0 turns pacing off), else 5/s
+            rate = None if pacer is not None else rate_limit_from_env()
+        return cls(rate, options.get("burst", DEFAULT_BURST), pacer, options.get("redis_url"))
 
-class _ClientBase:
-    """What both clients share: settings, retry policy, pacing, and the plans of each call."""
 
-    _settings: Settings
-    _owns_http: bool
+class _Pool(Generic[HttpT]):
+    """The httpx client a client and its `with_options` copies share; `owned` when the client
+    made it (then the client that made it closes it; a caller's is the caller's to close)."""
+
+    def __init__(self, http: HttpT, *, owned: bool) -> None:
+        self.http: HttpT = http
+        self.owned = owned
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def for_loop(self, loop: asyncio.AbstractEventLoop) -> HttpT:
+        """The httpx client to use on `loop`.
+
+        An httpx.AsyncClient's pooled connections belong to the event loop that opened them:
+        reused from a later `asyncio.run()` they fail with "Event loop is closed". A pool of our
+        own is replaced when the loop changes (the old loop's connections go with it); a
+        caller's client cannot be, so using it from a second loop is refused, clearly.
+        """
+        bound = None if self._loop is None else self._loop()
+        if bound is not loop:
+            if self._loop is not None:
+                if not self.owned:
+                    raise InvalidRequestError(
+                        "the http_client= given to AsyncPingback was used from another event "
+                        "loop (an earlier asyncio.run()): its connections belong to that loop. "
+                        "Make the httpx.AsyncClient inside the loop that uses it"
+                    )
+                self.http = type(self.http)(follow_redirects=False)
+            self._loop = weakref.ref(loop)
+        return self.http
+
+
+class _ClientBase(Generic[HttpT]):
+    """What both clients share: construction, settings, pacing, and the plans of each call."""
+
+    #: The httpx client class this twin sends with.
+    _http_type: type[HttpT]
 
     def __init__(
         self,
-        api_key: str | APIKey | None,
+        api_key: str | APIKey | NotGiven | None = None,
         *,
-        base_url: str | None,
-        developer_mode: bool | str | NotGiven | None,
-        timeout: float | httpx.Timeout | NotGiven | None,
-        max_retries: int,
-        retry_budget: float,
-        default_headers: Mapping[str, str] | None,
-        strict: bool,
-        pacing: _Pacing,
+        http_client: HttpT | NotGiven | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
+        name = type(self).__name__
+        given = _given(name, options)
+        if http_client is not None and not isinstance(http_client, self._http_type | NotGiven):
+            raise ConfigurationError(
+                f"http_client must be an httpx.{self._http_type.__name__} for {name}"
+            )
         setup_logging()
-        self._settings = resolve(
-            api_key=api_key,
-            base_url=base_url,
-            developer_mode=developer_mode,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_budget=retry_budget,
-            default_headers=default_headers,
-            strict=strict,
-        )
-        self._pacing = pacing
-        self._owns_pacer = pacing.pacer is None and pacing.redis_url is not None
-        self._pacer = _choose_pacer(self._settings.api_key, pacing)
+        settings_args = {k: v for k, v in given.items() if k not in _PACING_NAMES}
+        self._settings = resolve(api_key=api_key, **settings_args)
+        self._pacing = _Pacing.of(given)
+        self._pacer = _choose_pacer(self._settings.api_key, self._pacing)
+        self._owns_pacer = self._pacing.pacer is None and self._pacing.redis_url is not None
         self._calls = _calls_for(self._settings)
+        #: What builds this client again (with_options merges its changes into these).
+        self._arguments: dict[str, Any] = {
+            "base_url": self._settings.base_url,
+            "developer_mode": self._settings.developer_mode,
+            "timeout": self._settings.timeout,
+            "max_retries": self._settings.max_retries,
+            "retry_budget": self._settings.retry_budget,
+            "default_headers": dict(self._settings.default_headers),
+            "strict": self._settings.strict,
+            **vars(self._pacing),
+        }
+        self._pool: _Pool[HttpT]
+        if isinstance(http_client, NotGiven) or http_client is None:
+            self._pool = _Pool(self._http_type(follow_redirects=False), owned=True)
+        else:
+            _check_http_headers(http_client)
+            self._pool = _Pool(http_client, owned=False)
+        #: Whether this client made its pool (then it closes it; copies and callers' do not).
+        self._made_pool = self._pool.owned
+        self._closed = False
+        self._bind_resources()
+
+    def with_options(
+        self,
+        *,
+        api_key: str | APIKey | NotGiven = NOT_GIVEN,
+        http_client: HttpT | NotGiven = NOT_GIVEN,
+        **changes: Unpack[ClientOptions],
+    ) -> Self:
+        """A client like this one with some settings changed; what is not given is kept.
+
+        Built by the constructor from this client's arguments with the changes merged in. The
+        copy shares this client's connections (unless `http_client=` is given) and its pacer
+        (unless the key or the pacing changes); `default_headers` are added to its own. The
+        copy closes nothing it shares: close the client it came from.
+        """
+        given = _given("with_options", changes)
+        arguments = {**self._arguments, **given}
+        if "default_headers" in given:
+            added = given["default_headers"] or {}
+            arguments["default_headers"] = {**self._arguments["default_headers"], **added}
+        new_key = api_key is not None and not isinstance(api_key, NotGiven)  # None: not given
+        key = api_key if new_key else self._settings.api_key
+        keeps_pacer = not new_key and not given.keys() & _PACING_NAMES
+        shares_pool = isinstance(http_client, NotGiven)
+        build = dict(arguments)
+        if keeps_pacer:  # the same pacer object (one budget, one Redis connection)
+            build.update(pacer=self._pacer, rate_limit=None, redis_url=None)
+        clone = type(self)(key, http_client=self._pool.http if shares_pool else http_client,
+                           **build)  # fmt: skip
+        clone._arguments = arguments  # as asked: a later change of pacing re-derives from it
+        if shares_pool:
+            clone._pool = self._pool  # one pool (and, async, one event-loop binding)
+        return clone
+
+    def _bind_resources(self) -> None:
+        raise NotImplementedError
 
     @property
     def settings(self) -> Settings:
@@ -112,67 +231,26 @@ class _ClientBase:
     def developer_mode(self) -> bool:
         return self._settings.developer_mode
 
-    def _copy(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | NotGiven | None,
-        *,
-        api_key: str | APIKey | NotGiven,
-        base_url: str | NotGiven,
-        default_headers: Mapping[str, str] | NotGiven,
-        developer_mode: bool | str | NotGiven | None,
-        timeout: float | httpx.Timeout | NotGiven | None,
-        max_retries: int | NotGiven,
-        retry_budget: float | NotGiven,
-        strict: bool | NotGiven,
-        pacing: dict[str, Any],
-    ) -> Self:
-        settings = self._settings
-        changes: dict[str, object] = {}
-        if not isinstance(api_key, NotGiven):
-            changes["api_key"] = api_key if isinstance(api_key, APIKey) else APIKey(api_key)
-        if not isinstance(base_url, NotGiven):
-            changes["base_url"] = check_base_url(base_url)
-        if not isinstance(default_headers, NotGiven):
-            added = check_headers(default_headers, what="default_headers")
-            changes["default_headers"] = tuple({**dict(settings.default_headers),
-                                                **dict(added)}.items())  # fmt: skip
-        if not isinstance(developer_mode, NotGiven):
-            changes["developer_mode"] = developer_mode_from(developer_mode)
-        if not isinstance(timeout, NotGiven):
-            changes["timeout"] = timeout_from(timeout)
-        if not isinstance(max_retries, NotGiven):
-            changes["max_retries"] = check_max_retries(max_retries)
-        if not isinstance(retry_budget, NotGiven):
-            changes["retry_budget"] = check_retry_budget(retry_budget)
-        if not isinstance(strict, NotGiven):
-            if not isinstance(strict, bool):
-                raise ConfigurationError(f"strict must be a bool, got {type(strict).__name__}")
-            changes["strict"] = strict
-        clone = copy.copy(self)
-        clone._settings = settings.but(**changes)
-        clone._calls = _calls_for(clone._settings)
-        clone._owns_http = clone._owns_pacer = False  # the original closes what it opened
-        given = {k: v for k, v in pacing.items() if not isinstance(v, NotGiven)}
-        if given or "api_key" in changes:
-            clone._pacing = _Pacing(**{**vars(self._pacing), **given})
-            clone._pacer = _choose_pacer(clone._settings.api_key, clone._pacing)
-            clone._owns_pacer = clone._pacing.pacer is None and clone._pacing.redis_url is not None
-        if http_client is not None and not isinstance(http_client, NotGiven):
-            clone._http = http_client  # the caller's: the caller closes it
-        clone._bind_resources()
-        return clone
-
-    _http: Any
-
-    def _bind_resources(self) -> None:
-        raise NotImplementedError
-
     @property
     def pacer(self) -> Pacer | None:
         """What paces this client's requests (None when pacing is off)."""
         return self._pacer
 
+    @property
+    def _http(self) -> HttpT:
+        return self._pool.http
+
+    def _check_open(self) -> None:
+        """ClientClosedError before anything is sent when this client (or the client whose
+        connections it shares, or the caller's http_client) was closed."""
+        if self._closed or self._pool.http.is_closed:
+            which = "this client" if self._closed else "its connection pool (httpx client)"
+            raise ClientClosedError(
+                f"{type(self).__name__}: {which} is closed; make a new client to send requests"
+            )
+
     def _close_pacer(self) -> None:
+        self._closed = True
         if self._owns_pacer and isinstance(self._pacer, RedisPacer):
             self._pacer.close()
 
@@ -184,6 +262,19 @@ class _ClientBase:
             f"{type(self).__name__}(base_url={settings.base_url!r}, "
             f"developer_mode={settings.developer_mode}, api_key={settings.api_key!r})"
         )
+
+
+def _check_http_headers(http: httpx.Client | httpx.AsyncClient) -> None:
+    """A caller's http_client may carry headers of its own: none may set what the client
+    decides (the key, the mode) or what the HTTP layer writes (see pingback_ext.headers),
+    besides httpx's own default `Connection: keep-alive`."""
+    for raw_name, raw_value in http.headers.raw:  # as the caller spelt them
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name.lower() == "connection" and value.lower() == "keep-alive":
+            continue
+        refusal = refused(name)
+        if refusal is not None:
+            raise ConfigurationError(f"http_client headers: {refusal}")
 
 
 def _choose_pacer(api_key: APIKey, pacing: _Pacing) -> Pacer | None:
@@ -252,6 +343,11 @@ def send_blocking(http: httpx.Client, send: Send) -> httpx.Response | httpx.Requ
             response.close()
     except httpx.RequestError as exc:
         return exc
+    except Exception as exc:  # httpcore lets some of h11's own checks through
+        refusal = _breaks_http(send, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     return response
 
 
@@ -271,15 +367,37 @@ async def send_async(http: httpx.AsyncClient, send: Send) -> httpx.Response | ht
         return _attempt_timed_out(send, request)
     except httpx.RequestError as exc:
         return exc
+    except Exception as exc:  # httpcore lets some of h11's own checks through
+        refusal = _breaks_http(send, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     return response
 
 
-class Pingback(_ClientBase):
+def _breaks_http(send: Send, exc: Exception) -> InvalidRequestError | None:
+    """What h11 refused to write (the request breaks HTTP/1.1 and was not wholly sent) as an
+    InvalidRequestError; None for any other exception. (h11 is imported here, where httpcore
+    has already loaded it: `import pingback_ext` does not.)"""
+    import h11
+
+    if not isinstance(exc, h11.ProtocolError):
+        return None
+    return InvalidRequestError(
+        f"{send.method} {send.url[:200]!r}: cannot be sent, it breaks HTTP/1.1 "
+        f"({type(exc).__name__}: {exc})"
+    )
+
+
+class Pingback(_ClientBase[httpx.Client]):
     """The Pingback API, blocking. Use as a context manager, or call close().
 
     pb = Pingback(api_key="…", developer_mode=True)
     sub = pb.subscribers.create("ana@example.com", name="Ana")
 
+    Options (see ClientOptions; every one may be left out): `base_url`, `developer_mode`
+    (default PINGBACK_DEVELOPER_MODE, else false), `timeout`, `max_retries`, `retry_budget`,
+    `default_headers`, `strict`, and pacing: `rate_limit`, `burst`, `pacer`, `redis_url`.
     Requests are paced to Pingback's limit (`rate_limit=5.0` per second, `burst=2`), shared by
     every client of this process using the same key; `rate_limit=None` turns pacing off,
     `redis_url=` shares the budget across processes, `pacer=` brings your own
@@ -289,72 +407,7 @@ class Pingback(_ClientBase):
     kept); `strict=True` raises ResponseValidationError on anything the spec does not allow.
     """
 
-    def __init__(
-        self,
-        api_key: str | APIKey | None = None,
-        *,
-        base_url: str | None = None,
-        developer_mode: bool | str | NotGiven | None = NOT_GIVEN,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        retry_budget: float = DEFAULT_RETRY_BUDGET,
-        rate_limit: float | NotGiven | None = NOT_GIVEN,
-        burst: int = DEFAULT_BURST,
-        pacer: Pacer | None = None,
-        redis_url: str | None = None,
-        http_client: httpx.Client | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        strict: bool = False,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise ConfigurationError("http_client must be an httpx.Client for Pingback")
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            developer_mode=developer_mode,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_budget=retry_budget,
-            default_headers=default_headers,
-            strict=strict,
-            pacing=_Pacing(rate_limit, burst, pacer, redis_url),
-        )
-        self._owns_http = http_client is None
-        self._http: httpx.Client = http_client or httpx.Client(follow_redirects=False)
-        self._bind_resources()
-
-    def with_options(
-        self,
-        *,
-        api_key: str | APIKey | NotGiven = NOT_GIVEN,
-        base_url: str | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | NotGiven = NOT_GIVEN,
-        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
-        developer_mode: bool | str | NotGiven | None = NOT_GIVEN,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        retry_budget: float | NotGiven = NOT_GIVEN,
-        strict: bool | NotGiven = NOT_GIVEN,
-        rate_limit: float | NotGiven | None = NOT_GIVEN,
-        burst: int | NotGiven = NOT_GIVEN,
-        pacer: Pacer | NotGiven | None = NOT_GIVEN,
-        redis_url: str | NotGiven | None = NOT_GIVEN,
-    ) -> Self:
-        """A client like this one with some settings changed; what is not given is kept.
-
-        The copy shares this client's connections (unless `http_client=` is given) and its
-        pacer (unless the key or the pacing changes); `default_headers` are added to its own.
-        """
-        if not isinstance(http_client, NotGiven | httpx.Client):
-            raise ConfigurationError("http_client must be an httpx.Client for Pingback")
-        return self._copy(
-            http_client,
-            api_key=api_key, base_url=base_url, default_headers=default_headers,
-            developer_mode=developer_mode, timeout=timeout, max_retries=max_retries,
-            retry_budget=retry_budget, strict=strict,
-            pacing={"rate_limit": rate_limit, "burst": burst, "pacer": pacer,
-                    "redis_url": redis_url},
-        )  # fmt: skip
+    _http_type = httpx.Client
 
     def _bind_resources(self) -> None:
         self.subscribers = Subscribers(self)
@@ -365,7 +418,7 @@ class Pingback(_ClientBase):
 
     def _perform(self, action: Action) -> Any:
         if isinstance(action, Send):
-            return send_blocking(self._http, action)
+            return send_blocking(self._pool.http, action)
         if isinstance(action, Acquire):
             return 0.0 if self._pacer is None else self._pacer.acquire(action.max_pause)
         if isinstance(action, Sleep):
@@ -376,6 +429,7 @@ class Pingback(_ClientBase):
 
     def _run(self, plan: Plan[T]) -> T:
         try:
+            self._check_open()
             action = next(plan)
             while True:
                 action = plan.send(self._perform(action))
@@ -386,8 +440,8 @@ class Pingback(_ClientBase):
             plan.close()
 
     def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
+        if self._made_pool:
+            self._pool.http.close()
         self._close_pacer()
 
     def __enter__(self) -> Self:
@@ -402,71 +456,15 @@ class Pingback(_ClientBase):
         self.close()
 
 
-class AsyncPingback(_ClientBase):
-    """The Pingback API for asyncio; mirrors Pingback with `await`."""
+class AsyncPingback(_ClientBase[httpx.AsyncClient]):
+    """The Pingback API for asyncio; mirrors Pingback with `await`.
 
-    def __init__(
-        self,
-        api_key: str | APIKey | None = None,
-        *,
-        base_url: str | None = None,
-        developer_mode: bool | str | NotGiven | None = NOT_GIVEN,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        retry_budget: float = DEFAULT_RETRY_BUDGET,
-        rate_limit: float | NotGiven | None = NOT_GIVEN,
-        burst: int = DEFAULT_BURST,
-        pacer: Pacer | None = None,
-        redis_url: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        strict: bool = False,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise ConfigurationError("http_client must be an httpx.AsyncClient for AsyncPingback")
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            developer_mode=developer_mode,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_budget=retry_budget,
-            default_headers=default_headers,
-            strict=strict,
-            pacing=_Pacing(rate_limit, burst, pacer, redis_url),
-        )
-        self._owns_http = http_client is None
-        self._http: httpx.AsyncClient = http_client or httpx.AsyncClient(follow_redirects=False)
-        self._bind_resources()
+    One client may serve several event loops in turn (one `asyncio.run()` after another): its
+    own connection pool is replaced when the loop changes. A caller's `http_client=` belongs to
+    the loop it is first used on.
+    """
 
-    def with_options(
-        self,
-        *,
-        api_key: str | APIKey | NotGiven = NOT_GIVEN,
-        base_url: str | NotGiven = NOT_GIVEN,
-        http_client: httpx.AsyncClient | NotGiven = NOT_GIVEN,
-        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
-        developer_mode: bool | str | NotGiven | None = NOT_GIVEN,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        retry_budget: float | NotGiven = NOT_GIVEN,
-        strict: bool | NotGiven = NOT_GIVEN,
-        rate_limit: float | NotGiven | None = NOT_GIVEN,
-        burst: int | NotGiven = NOT_GIVEN,
-        pacer: Pacer | NotGiven | None = NOT_GIVEN,
-        redis_url: str | NotGiven | None = NOT_GIVEN,
-    ) -> Self:
-        """A client like this one with some settings changed (see Pingback.with_options)."""
-        if not isinstance(http_client, NotGiven | httpx.AsyncClient):
-            raise ConfigurationError("http_client must be an httpx.AsyncClient for AsyncPingback")
-        return self._copy(
-            http_client,
-            api_key=api_key, base_url=base_url, default_headers=default_headers,
-            developer_mode=developer_mode, timeout=timeout, max_retries=max_retries,
-            retry_budget=retry_budget, strict=strict,
-            pacing={"rate_limit": rate_limit, "burst": burst, "pacer": pacer,
-                    "redis_url": redis_url},
-        )  # fmt: skip
+    _http_type = httpx.AsyncClient
 
     def _bind_resources(self) -> None:
         self.subscribers = AsyncSubscribers(self)
@@ -475,9 +473,9 @@ class AsyncPingback(_ClientBase):
     #: How retry backoff waits (tests replace it to run retries without sleeping).
     _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio_sleep)
 
-    async def _perform(self, action: Action) -> Any:
+    async def _perform(self, action: Action, http: httpx.AsyncClient) -> Any:
         if isinstance(action, Send):
-            return await send_async(self._http, action)
+            return await send_async(http, action)
         if isinstance(action, Acquire):
             if self._pacer is None:
                 return 0.0
@@ -489,10 +487,14 @@ class AsyncPingback(_ClientBase):
         return None
 
     async def _run(self, plan: Plan[T]) -> T:
+        import asyncio
+
         try:
+            self._check_open()
+            http = self._pool.for_loop(asyncio.get_running_loop())
             action = next(plan)
             while True:
-                action = plan.send(await self._perform(action))
+                action = plan.send(await self._perform(action, http))
         except StopIteration as done:
             result: T = done.value
             return result
@@ -500,8 +502,10 @@ class AsyncPingback(_ClientBase):
             plan.close()
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        import asyncio
+
+        if self._made_pool:  # connections of an earlier event loop cannot be closed from this one
+            await self._pool.for_loop(asyncio.get_running_loop()).aclose()
         self._close_pacer()
 
     async def __aenter__(self) -> Self:

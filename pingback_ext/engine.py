@@ -29,6 +29,7 @@ from pingback_ext.errors import (
     InvalidRequestError,
     RateLimited,
     ResponseValidationError,
+    ServerError,
     TransportError,
     error_class,
 )
@@ -101,24 +102,48 @@ class Pacer(Protocol):
 # ----------------------------------------------------------------------------- operations
 
 
+#: Runs a follow-up request of the same call (same settings, headers and retries): a
+#: confirmation reads Pingback with it.
+Read = Callable[["Operation", dict[str, Any]], "Plan[Any]"]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What retrying one operation means; calls.py declares one per operation, in one table,
+    and `request_plan` applies it.
+
+    `after_sent`: the operation may be sent again after an attempt that may have reached the
+    server (a timeout or a broken connection after sending, a 5xx). Any operation is retried
+    when nothing was sent (the connection was never made) or after a 429 (see retries.py).
+    `already_done`: the error a retry meets when an earlier attempt did the work and only its
+    answer was lost; `confirm(read, arguments)` then reads Pingback and returns the call's
+    success, or None when what it reads does not show the earlier attempt landed (the error
+    stands). Met on a first attempt, or after attempts that cannot have acted, it is an error.
+    """
+
+    after_sent: bool
+    already_done: type[APIError] | None = None
+    confirm: Callable[[Read, dict[str, Any]], Plan[Any]] | None = None
+
+
 @dataclass(frozen=True)
 class Operation:
-    """One generated endpoint: how to build its request and read its success body.
+    """One generated endpoint: how to build its request, read its success body, and retry it.
 
-    Both come from the generated client, whose attrs models are about a third of what
+    The first two come from the generated client, whose attrs models are about a third of what
     `import pingback_ext` would cost: an Operation names them, and they load with the first call.
     """
 
     operation_id: str
-    #: its generated module under `pingback_client.api` (its `_get_kwargs` builds the request)
+    #: its generated module under `pingback_ext._generated.api` (`_get_kwargs` builds the request)
     api: str
     #: the function of `pingback_ext.results` that reads its success body
     result: Literal["subscriber", "membership", "memberships"]
-    idempotent: bool
+    retry: Retry
 
     @property
     def module(self) -> ModuleType:
-        return importlib.import_module(f"pingback_client.api.{self.api}")
+        return importlib.import_module(f"pingback_ext._generated.api.{self.api}")
 
     def parse(self, body: dict[str, Any], response: httpx.Response) -> Any:
         """The typed result of a success body (already checked against the spec)."""
@@ -153,6 +178,12 @@ def http_request(http: httpx.Client | httpx.AsyncClient, send: Send) -> httpx.Re
         raise InvalidRequestError(
             f"{send.method} {send.url[:200]!r}: cannot be sent ({type(exc).__name__})"
         ) from None
+    mode = [value for name, value in send.headers if name.lower() == "x-developer-mode"]
+    if request.headers.get_list("x-developer-mode") != mode:  # the http_client's own headers
+        raise InvalidRequestError(
+            f"{send.method} {send.url[:200]!r}: not sent: the http_client's headers set "
+            "'x-developer-mode' (added after the client was built); pass developer_mode= instead"
+        )
     request.headers["x-api-key"] = send.api_key.reveal()
     return request
 
@@ -190,33 +221,38 @@ def build_send(
 
 
 def _json_body(response: httpx.Response) -> Any:
+    """The body as JSON, or None (empty, not JSON, not UTF-8: a proxy's page; nested deeper
+    than the JSON reader goes)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, UnicodeError, RecursionError):
         return None
 
 
 def _error_from(
     operation: Operation, response: httpx.Response, body: Any, *, strict: bool
 ) -> APIError:
+    """The typed error of an error answer: by its status, and its errorCode when it has one.
+
+    Whatever the body (empty, `{}`, a proxy's HTML, a bare string, fields of the wrong type),
+    the error is the status's; the body stays on `error.response` (and `error.body`). Strict
+    reading also checks the body of a status the spec declares, except 403, 429, 3xx and 5xx,
+    which proxies and gateways in front of Pingback answer with bodies of their own.
+    """
     status = response.status_code
     declared = status in spec.declared_statuses(operation.operation_id)
-    fields = body if isinstance(body, dict) else {}
-    # 403, 429, 3xx and 5xx may come from proxies and gateways in front of Pingback, with
-    # bodies of their own: map them by status. Other declared errors must have the spec's shape.
-    checked = declared and status < 500 and status not in (403, 429)
+    checked = strict and declared and status < 500 and status not in (403, 429)
     if checked and spec.response_validator(operation.operation_id, status) is not None:
-        problem = spec.read_body(operation.operation_id, status, body, strict=strict).problem
+        problem = spec.read_body(operation.operation_id, status, body, strict=True).problem
         if problem is not None:
             raise ResponseValidationError(
                 f"{operation.operation_id}: {status} body breaks the spec: {problem}",
                 response=response,
             )
-    error_code = fields.get("errorCode") if isinstance(fields.get("errorCode"), str) else None
-    request_id = fields.get("requestId") if isinstance(fields.get("requestId"), str) else None
-    message = fields.get("error") if isinstance(fields.get("error"), str) else None
-    if not message:
-        message = response.reason_phrase or "error"
+    fields = body if isinstance(body, dict) else {}
+    error_code = _text_field(fields, "errorCode")
+    request_id = _text_field(fields, "requestId")
+    message = _text_field(fields, "error") or response.reason_phrase or "error"
     cls = error_class(status, error_code, declared=declared)
     if cls is RateLimited:
         return RateLimited(
@@ -229,23 +265,33 @@ def _error_from(
     return cls(message, response=response, error_code=error_code, request_id=request_id)
 
 
+def _text_field(fields: dict[str, Any], name: str) -> str | None:
+    """A text field of an error body as sent; a value of another type is as good as absent."""
+    value = fields.get(name)
+    return value if isinstance(value, str) else None
+
+
 def interpret(operation: Operation, response: httpx.Response, *, strict: bool = False) -> Any:
     """The typed result of a success answer; raises the typed error of any other.
 
-    `strict`: the body must be exactly what the spec allows. Otherwise (the default) what a
-    newer API may add is accepted: new enum values (kept as `UnknownValue` strings) and new
-    fields (kept in the models' `additional_properties`, so `to_dict()` returns them).
+    `strict`: the body must be exactly what the spec allows, with the status it declares.
+    Otherwise (the default) every answer whose meaning is clear is read (pingback_ext.spec): new
+    enum values (kept as `UnknownValue` strings), new fields (kept in the models'
+    `additional_properties`, so `to_dict()` returns them), nulls, scalars for strings, any 2xx
+    status. ResponseValidationError is left for success answers the client cannot use.
     """
     body = _json_body(response)
     if response.status_code >= 300:
         raise _error_from(operation, response, body, strict=strict)
     op_id = operation.operation_id
-    if spec.response_validator(op_id, response.status_code) is None:
-        raise ResponseValidationError(
-            f"{op_id}: status {response.status_code} is not declared by the spec",
-            response=response,
-        )
-    reading = spec.read_body(op_id, response.status_code, body, strict=strict)
+    status = response.status_code
+    if spec.response_validator(op_id, status) is None:
+        if strict:
+            raise ResponseValidationError(
+                f"{op_id}: status {status} is not declared by the spec", response=response
+            )
+        status = spec.success_status(op_id)  # a 200 for a 201: the same answer
+    reading = spec.read_body(op_id, status, body, strict=strict)
     if reading.problem is not None:
         raise ResponseValidationError(
             f"{op_id}: body breaks the spec: {reading.problem}", response=response
@@ -310,11 +356,16 @@ def request_plan(
     behind the rate limiter before the first attempt (it grows with the callers sharing a key).
     A 429's pause, though, is waited out only if it ends within what the call may still wait
     (its budget, and its timeout); otherwise the call raises RateLimited at once.
+    What a retry may meet, and how it is confirmed, is the operation's `Retry` rule. The result
+    (or error) says in `attempts` how many times the request was sent.
     """
-    send = build_send(settings, operation, arguments, extras or Extras())
+    extras = extras or Extras()
+    send = build_send(settings, operation, arguments, extras)
     where = f"{send.method} {send.url}"
     started = clock()
     queued = 0.0
+    may_have_acted = False  # an earlier attempt may have done the work (its answer was lost)
+    rule = operation.retry
     for attempt in itertools.count(1):
         held = yield Acquire(_may_wait(policy, send, clock() - started - queued))
         if held:
@@ -324,19 +375,36 @@ def request_plan(
             queued = sent_at - started
         outcome = yield send
         try:
-            return settle(
+            result = settle(
                 operation, outcome, where, (clock() - sent_at) * 1000, strict=settings.strict
             )
+            result.attempts = attempt
+            return result
         except (APIError, TransportError) as error:
             failure = error
         failure.attempts = attempt
+        if may_have_acted and rule.already_done and isinstance(failure, rule.already_done):
+            assert rule.confirm is not None
+
+            def read(follow_up: Operation, follow_args: dict[str, Any]) -> Plan[Any]:
+                reading = Extras(headers=extras.headers, query=extras.query)
+                return request_plan(settings, follow_up, follow_args, policy, reading, clock)
+
+            confirmed = yield from rule.confirm(read, arguments)
+            if confirmed is None:
+                raise failure
+            logger.info("%s: the retry met %s; Pingback shows an earlier attempt did it",
+                        where, _reason(failure, where))  # fmt: skip
+            confirmed.attempts = attempt
+            return confirmed
+        may_have_acted = may_have_acted or _may_have_acted(failure)
         if isinstance(failure, RateLimited) and failure.retry_after:
             yield Pause(failure.retry_after)  # everyone sharing the key holds off (bounded)
             if failure.retry_after > _may_wait(policy, send, clock() - started - queued):
                 raise failure  # this call may not wait that long: say so now, do not block
         elapsed = clock() - started - queued
         delay = policy.next_delay(
-            failure, idempotent=operation.idempotent, retry=attempt, elapsed=elapsed
+            failure, idempotent=rule.after_sent, retry=attempt, elapsed=elapsed
         )
         if delay is None:
             raise failure
@@ -346,6 +414,14 @@ def request_plan(
         )  # fmt: skip
         yield Sleep(delay)
     raise AssertionError("unreachable")
+
+
+def _may_have_acted(failure: APIError | TransportError) -> bool:
+    """Whether the server may have done what a failed attempt asked: the request went out and
+    no answer says it did nothing (a 5xx may come after the work, from a gateway or a crash)."""
+    if isinstance(failure, TransportError):
+        return failure.request_sent
+    return isinstance(failure, ServerError)
 
 
 def _may_wait(policy: RetryPolicy, send: Send, spent: float) -> float:

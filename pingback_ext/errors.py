@@ -5,7 +5,9 @@
     │   ├── MissingAPIKeyError                    no api_key and no PINGBACK_API_KEY
     │   └── InsecureBaseURLError                  http:// to a host that is not loopback
     ├── InvalidRequestError (also ValueError)     refused before anything is sent
+    ├── ClientClosedError (also RuntimeError)     a call on a closed client (nothing is sent)
     ├── RateLimiterError                          the shared (Redis) rate limiter is unreachable
+    ├── SyncStateError                            a bulk sync's state file cannot be used
     ├── TransportError                            the request got no HTTP answer
     │   ├── APITimeoutError
     │   └── APIConnectionError
@@ -34,12 +36,30 @@ retries) and a 3xx Redirected (the key must not follow a redirect); otherwise a 
 decides, whatever the status; otherwise 5xx is ServerError, 403 Forbidden, a status the spec
 declares for the operation its status class, and any other status UnexpectedStatus.
 
+An error answer is typed by its status (and errorCode) whatever its body: an empty body, `{}`,
+a proxy's HTML page or a bare string still make a 404 NotFound, a 502 ServerError, a 429
+RateLimited. The answer is kept: `error.response` (status, headers, raw bytes) and `error.body`.
+
 Exceptions never carry the API key: requests attached to them have it redacted.
 """
 
 from __future__ import annotations
 
+import json
+
 import httpx
+
+
+def _body_of(response: httpx.Response) -> object:
+    """A response's body as it came: parsed JSON, else its text, or None when it is empty."""
+    content = response.content
+    if not content.strip():
+        return None
+    try:
+        parsed: object = json.loads(content)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the reader goes
+        return response.text
+    return parsed
 
 
 class PingbackError(Exception):
@@ -62,8 +82,22 @@ class InvalidRequestError(PingbackError, ValueError):
     """The call's arguments cannot make a valid request (nothing was sent)."""
 
 
+class ClientClosedError(PingbackError, RuntimeError):
+    """The client (or the connection pool it uses) was closed: nothing was sent."""
+
+
 class RateLimiterError(PingbackError):
     """The shared rate limiter could not be reached (for example, Redis is down)."""
+
+
+class SyncStateError(PingbackError):
+    """The sync state (bulk_upsert's `state=`) cannot be read or written: permissions, a
+    read-only file system, a full disk, a damaged file. `email` names the record Pingback
+    accepted but the state could not record (None when the failure came before a request)."""
+
+    def __init__(self, message: str, *, email: str | None = None) -> None:
+        super().__init__(message)
+        self.email = email
 
 
 class TransportError(PingbackError):
@@ -92,12 +126,19 @@ class APIConnectionError(TransportError):
 
 
 class ResponseValidationError(PingbackError):
-    """The server answered with a body (or status) that breaks the spec."""
+    """The server answered with a body (or status) that breaks the spec: by default, only a
+    success answer the client cannot use (no `data`, no email); with `strict=True`, any
+    departure from the spec. The answer is kept in `response` and `body`."""
 
     def __init__(self, message: str, *, response: httpx.Response) -> None:
         super().__init__(message)
         self.response = response
         self.status_code = response.status_code
+
+    @property
+    def body(self) -> object:
+        """The answer's body: parsed JSON, else its text, None when empty."""
+        return _body_of(self.response)
 
 
 class APIError(PingbackError):
@@ -124,6 +165,12 @@ class APIError(PingbackError):
         code = f" {self.error_code}" if self.error_code else ""
         rid = f" (requestId {self.request_id})" if self.request_id else ""
         return f"{self.status_code}{code}: {self.message}{rid}"
+
+    @property
+    def body(self) -> object:
+        """The answer's body as it came: parsed JSON, else its text (a proxy's HTML page, a
+        bare string), None when empty. The raw bytes are `response.content`."""
+        return _body_of(self.response)
 
     def __repr__(self) -> str:
         return (
@@ -252,7 +299,8 @@ BY_STATUS: dict[int, type[APIError]] = {
 
 
 def error_class(status_code: int, error_code: str | None, *, declared: bool) -> type[APIError]:
-    """429, then a known errorCode, then the status (see the module docstring)."""
+    """429, then 3xx, then a known errorCode (it wins over 5xx and 403 too), then the status:
+    5xx, 403, a declared status's class, else UnexpectedStatus (see the module docstring)."""
     if status_code == 429:
         return RateLimited
     if 300 <= status_code < 400:

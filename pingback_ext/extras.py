@@ -15,9 +15,9 @@ PACKAGE = "pingback-toolkit"
 #: The top-level modules each extra's feature imports (what `pip install '…[extra]'` brings).
 #: The `mock` and `contract` extras also install the CLI, for their `pingback` commands.
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "cli": ("typer", "rich", "email_validator"),
-    "mock": ("uvicorn", "email_validator"),
-    "contract": ("schemathesis", "hypothesis", "pytest", "uvicorn", "email_validator"),
+    "cli": ("typer", "rich"),
+    "mock": ("uvicorn",),
+    "contract": ("schemathesis", "hypothesis", "pytest", "uvicorn"),
     "redis": ("redis",),
 }
 

@@ -14,15 +14,29 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pingback_ext.mock.fixture import PingbackMock
+    from pingback_ext.mock.fixture import MockServer, PingbackMock
+
+
+@pytest.fixture(scope="session")
+def pingback_mock_server() -> Iterator[MockServer]:
+    """The mock server this test session (each pytest-xdist worker: its own) shares, on a free
+    127.0.0.1 port, started when a test first needs it. Tests use `pingback_mock`, which gives
+    each its own account on it."""
+    from pingback_ext.mock.fixture import serve_for_tests
+
+    with serve_for_tests() as running:
+        yield running
 
 
 @pytest.fixture
-def pingback_mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[PingbackMock]:
-    """A fresh, empty mock Pingback on a 127.0.0.1 port for this test, with the environment
-    set so that `Pingback()` talks to it unpaced. See `pingback_ext.mock.fixture.PingbackMock`.
+def pingback_mock(
+    pingback_mock_server: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PingbackMock]:
+    """A fresh, empty mock Pingback account for this test, with the environment set so that
+    `Pingback()` talks to it unpaced, and `XDG_STATE_HOME` a temporary directory of its own.
+    See `pingback_ext.mock.fixture.PingbackMock`.
     """
     from pingback_ext.mock.fixture import pingback_mock as serve
 
-    with serve(monkeypatch) as mock:
+    with serve(monkeypatch, pingback_mock_server) as mock:
         yield mock

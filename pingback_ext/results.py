@@ -10,15 +10,18 @@ from typing import Any, Self
 
 import attrs
 import httpx
-from pingback_client import models
-from pingback_client.types import Unset
+
+from pingback_ext._generated import models
+from pingback_ext._generated.types import Unset
 
 
 class _FromResponse:
-    """Mixin: the requestId of the call and its raw response (headers, status)."""
+    """Mixin: the requestId of the call, its raw response (headers, status), and how many
+    times the request was sent (`attempts`; 2 or more when retried, see calls.py's table)."""
 
     request_id: str
     http_response: httpx.Response | None
+    attempts: int = 1
 
     def _attach(self, request_id: str, response: httpx.Response | None) -> Self:
         self.request_id = request_id
@@ -40,7 +43,7 @@ class _FromResponse:
 
 
 class Subscriber(_FromResponse, models.Subscriber):
-    """A Pingback subscriber (`pingback_client.models.Subscriber`) with `request_id`."""
+    """A Pingback subscriber (`pingback_ext._generated.models.Subscriber`) with `request_id`."""
 
 
 class SegmentationMembership(_FromResponse, models.SegmentationMembership):
@@ -48,10 +51,12 @@ class SegmentationMembership(_FromResponse, models.SegmentationMembership):
 
 
 class MembershipList(list[SegmentationMembership]):
-    """The memberships one call created, with the call's `request_id` and `http_response`."""
+    """The memberships one call created, with the call's `request_id`, `http_response` and
+    `attempts` (how many times the request was sent)."""
 
     request_id: str
     http_response: httpx.Response | None
+    attempts: int = 1
 
     def __init__(
         self,

@@ -1,9 +1,19 @@
 """When to retry a call, and how long to wait first.
 
-Kept free of I/O and of the clock so the policy is tested with plain numbers. The rules:
-429 is retried for every method (the server did nothing); 5xx, timeouts and broken connections
-only for idempotent calls (GET, PUT, DELETE); a create is retried otherwise only when the
-connection was never made, so the request cannot have reached the server.
+Kept free of I/O and of the clock so the policy is tested with plain numbers. What is retried,
+up to `max_retries` times (default 2) and while the next wait ends within `retry_budget`
+seconds of the call's start (default 60):
+
+- a 429, for every operation (the server did nothing), after its Retry-After when given;
+- a connection that was never made (connect error or timeout, no pool slot: NEVER_SENT), for
+  every operation (the request cannot have reached the server);
+- a 5xx, a timeout or a connection broken after sending, for operations whose retry rule says
+  they may be sent again after that (`idempotent=` here; `engine.Retry.after_sent`). Today that
+  is every operation, create and add-to-list (POSTs) included: calls.py's table says why each
+  is safe, and how a retry's "already done" answer (create's 409, removal's 404) is confirmed;
+- nothing else: other 4xx answers are final.
+
+Waits are capped exponential backoff with equal jitter (0.5 s, 1 s, ... up to 8 s).
 """
 
 from __future__ import annotations
@@ -74,6 +84,8 @@ class RetryPolicy:
         return replace(self, max_retries=max_retries)
 
     def retryable(self, outcome: APIError | TransportError, *, idempotent: bool) -> bool:
+        """Whether `outcome` may be retried; `idempotent`: the operation may be sent again
+        after an attempt that may have reached the server."""
         if isinstance(outcome, RateLimited):
             return True
         if isinstance(outcome, TransportError) and not outcome.request_sent:

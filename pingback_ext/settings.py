@@ -7,25 +7,27 @@ setting (`timeout=None`: no timeout; `rate_limit=None`: no pacing).
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import logging
 import math
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal
 
 import httpx
 
+# The key type and the header rules have homes of their own; imported from here too.
+from pingback_ext.apikey import KEY_HASH_ROUNDS as KEY_HASH_ROUNDS
+from pingback_ext.apikey import APIKey as APIKey
 from pingback_ext.errors import (
     ConfigurationError,
     InsecureBaseURLError,
     InvalidRequestError,
     MissingAPIKeyError,
 )
+from pingback_ext.headers import check_headers as check_headers
+from pingback_ext.headers import is_header_value as is_header_value
 
 DEFAULT_BASE_URL = "https://connect.pingback.com/v1"
 #: The generated client has no timeout at all; a hung connection would hang a sync job forever.
@@ -36,16 +38,8 @@ DEFAULT_MAX_RETRIES = 2
 #: Retries stop when the next wait would pass this many seconds since the call began.
 DEFAULT_RETRY_BUDGET = 60.0
 
-#: PBKDF2 rounds for stored key fingerprints: ~35 ms here, paid once per state or pacer.
-KEY_HASH_ROUNDS = 100_000
-
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
-#: What an HTTP header value may hold (visible ASCII and inner spaces; RFC 9110 field-value).
-_HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-#: Headers only the client sets (the key has one home: engine.http_request).
-RESERVED_HEADERS = frozenset({"x-api-key"})
 
 
 class NotGiven:
@@ -66,69 +60,6 @@ class NotGiven:
 
 
 NOT_GIVEN: Final = NotGiven()
-T = TypeVar("T")
-
-
-def given(value: T | NotGiven, default: T) -> T:
-    """`value`, or `default` when it was not given."""
-    return default if isinstance(value, NotGiven) else value
-
-
-class APIKey:
-    """An API key that does not show itself in reprs, logs or tracebacks.
-
-    Surrounding whitespace (a stray space or newline from an env file) is stripped; a key that
-    still cannot be an HTTP header value is refused without being echoed.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        if not isinstance(value, str):
-            raise ConfigurationError(f"the API key must be a string, got {type(value).__name__}")
-        value = value.strip()
-        if not value:
-            raise MissingAPIKeyError("the API key is empty")
-        if not is_header_value(value):
-            bad = next(i for i, ch in enumerate(value) if not " " <= ch <= "~")
-            raise ConfigurationError(
-                f"the API key cannot be sent as a header: its character at position {bad} is "
-                "not printable ASCII (the key itself is not shown)"
-            )
-        self._value = value
-
-    def reveal(self) -> str:
-        """The key itself, for the x-api-key header only (see engine.http_request)."""
-        return self._value
-
-    @property
-    def fingerprint(self) -> str:
-        """An id for the key within this process (to share rate limits between clients).
-
-        Unsalted, so anyone holding it can check a guessed key: never store it anywhere.
-        What is stored (a sync state, Redis key names) uses `salted_fingerprint`.
-        """
-        return hashlib.sha256(self._value.encode()).hexdigest()[:16]
-
-    def salted_fingerprint(self, salt: bytes, rounds: int = KEY_HASH_ROUNDS) -> str:
-        """A slow, salted hash of the key (PBKDF2-HMAC-SHA256), safe to store beside its salt.
-
-        Fewer `rounds` only for what is never stored (the fingerprint then just names the key).
-        """
-        return hashlib.pbkdf2_hmac(
-            "sha256", self._value.encode("utf-8", "surrogatepass"), salt, rounds
-        ).hex()
-
-    def __repr__(self) -> str:
-        return "APIKey('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, APIKey) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -201,33 +132,6 @@ def check_base_url(base_url: object) -> str:
     return str(url).rstrip("/")
 
 
-def is_header_value(value: str) -> bool:
-    """Whether h11 sends `value` as given: printable ASCII without surrounding whitespace."""
-    return _HEADER_VALUE.fullmatch(value) is not None
-
-
-def check_headers(
-    headers: object, *, what: str, per_call: bool = False
-) -> tuple[tuple[str, str], ...]:
-    """Header pairs that h11 will send as given; the API key has its own setting."""
-    error = InvalidRequestError if per_call else ConfigurationError
-    if not isinstance(headers, Mapping):
-        raise error(f"{what} must be a mapping of header names to values")
-    pairs = []
-    for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise error(f"{what}: {name!r} is not a valid header name")
-        if name.lower() in RESERVED_HEADERS:
-            raise error(f"{what}: {name!r} is set by the client; pass api_key= instead")
-        if not isinstance(value, str) or not is_header_value(value):
-            raise error(
-                f"{what}: the value of {name!r} must be printable ASCII text without "
-                "surrounding whitespace (not shown)"
-            )
-        pairs.append((name, value))
-    return tuple(pairs)
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything a client needs to make calls; immutable, copied by `with_options`."""
@@ -283,6 +187,17 @@ def check_max_retries(value: object, *, per_call: bool = False) -> int:
     return value
 
 
+def max_retries_from_env(environ: Mapping[str, str]) -> int:
+    """The retries when `max_retries=` is not given: PINGBACK_MAX_RETRIES (a plain integer >= 0;
+    0 in tests makes a stub that does not match fail at once), else the default."""
+    raw = env_value(environ, "PINGBACK_MAX_RETRIES")
+    if raw is None:
+        return DEFAULT_MAX_RETRIES
+    if not re.fullmatch(r"[0-9]{1,3}", raw.strip(), re.ASCII):
+        raise ConfigurationError("PINGBACK_MAX_RETRIES must be an integer from 0 to 999")
+    return int(raw.strip())
+
+
 def check_retry_budget(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         raise ConfigurationError(f"retry_budget must be a finite number >= 0, got {value!r}")
@@ -292,8 +207,9 @@ def check_retry_budget(value: object) -> float:
 def developer_mode_from(
     value: bool | str | NotGiven | None, environ: Mapping[str, str] | None = None
 ) -> bool:
-    """developer_mode as given (a bool or strict string), or PINGBACK_DEVELOPER_MODE when it is
-    not given or None (default false)."""
+    """developer_mode as a client is built: as given (a bool or strict string); not given or
+    None, PINGBACK_DEVELOPER_MODE (default false). (Per call and in with_options, not given or
+    None keeps the client's mode: see Calls and with_options.)"""
     if value is None or isinstance(value, NotGiven):
         env = os.environ if environ is None else environ
         from_env = env_value(env, "PINGBACK_DEVELOPER_MODE")
@@ -322,55 +238,41 @@ def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> float:
 
 def resolve(
     *,
-    api_key: str | APIKey | None,
-    base_url: str | None,
+    api_key: str | APIKey | NotGiven | None = NOT_GIVEN,
+    base_url: str | NotGiven | None = NOT_GIVEN,
     developer_mode: bool | str | NotGiven | None = NOT_GIVEN,
     timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    retry_budget: float = DEFAULT_RETRY_BUDGET,
-    default_headers: Mapping[str, str] | None = None,
-    strict: bool = False,
+    max_retries: int | NotGiven = NOT_GIVEN,
+    retry_budget: float | NotGiven = NOT_GIVEN,
+    default_headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+    strict: bool | NotGiven = NOT_GIVEN,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings from arguments, falling back to PINGBACK_* (api_key, base_url, developer_mode)."""
+    """Settings from a constructor's arguments, each checked here once; what is not given (or
+    None, where None has no meaning of its own) comes from PINGBACK_API_KEY, PINGBACK_BASE_URL,
+    PINGBACK_DEVELOPER_MODE, PINGBACK_MAX_RETRIES, else the default. A new setting: a field
+    above and a line here."""
     env = os.environ if environ is None else environ
-    key = api_key if api_key is not None else env_value(env, "PINGBACK_API_KEY")
+    key = None if isinstance(api_key, NotGiven) else api_key
+    if key is None:
+        key = env_value(env, "PINGBACK_API_KEY")
     if key is None:
         raise MissingAPIKeyError("pass api_key=... or set PINGBACK_API_KEY")
-    dev = developer_mode_from(developer_mode, env)
-    if not isinstance(strict, bool):
+    url = base_url if base_url and not isinstance(base_url, NotGiven) else None
+    if not isinstance(strict, bool | NotGiven):
         raise ConfigurationError(f"strict must be a bool, got {type(strict).__name__}")
+    headers = {} if isinstance(default_headers, NotGiven) else default_headers or {}
     return Settings(
         api_key=key if isinstance(key, APIKey) else APIKey(key),
-        base_url=check_base_url(
-            base_url or env_value(env, "PINGBACK_BASE_URL") or DEFAULT_BASE_URL
-        ),
-        developer_mode=dev,
+        base_url=check_base_url(url or env_value(env, "PINGBACK_BASE_URL") or DEFAULT_BASE_URL),
+        developer_mode=developer_mode_from(developer_mode, env),
         timeout=timeout_from(timeout),
-        max_retries=check_max_retries(max_retries),
-        retry_budget=check_retry_budget(retry_budget),
-        default_headers=check_headers(default_headers or {}, what="default_headers"),
-        strict=strict,
+        max_retries=check_max_retries(
+            max_retries_from_env(env) if isinstance(max_retries, NotGiven) else max_retries
+        ),
+        retry_budget=check_retry_budget(
+            DEFAULT_RETRY_BUDGET if isinstance(retry_budget, NotGiven) else retry_budget
+        ),
+        default_headers=check_headers(headers, what="default_headers"),
+        strict=False if isinstance(strict, NotGiven) else strict,
     )
-
-
-_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
-_log_handler: logging.Handler | None = None
-
-
-def setup_logging(environ: Mapping[str, str] | None = None) -> None:
-    """`PINGBACK_LOG=debug|info` sends the `pingback` logger to stderr, with no code."""
-    global _log_handler
-    env = os.environ if environ is None else environ
-    value = env_value(env, "PINGBACK_LOG")
-    if value is None or _log_handler is not None:
-        return
-    level = _LOG_LEVELS.get(value.strip().lower())
-    if level is None:
-        raise ConfigurationError(f"PINGBACK_LOG must be debug or info, got {value!r}")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s %(levelname)s %(name)s] %(message)s"))
-    logger = logging.getLogger("pingback")
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    _log_handler = handler

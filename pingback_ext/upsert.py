@@ -14,6 +14,11 @@ Lists are additive: a record adds the memberships it names and removes none. Cus
 existing subscriber cannot be changed (PUT takes name, phone and status only): they are reported
 in `not_applied`, and the accepted record keeps Pingback's value for them, so the sync state
 never claims a field we could not send.
+
+A record says only what it names: a field, custom field or list it leaves out is "not said",
+never "empty" (a CSV without the `plan` column does not clear `plan`). So the accepted record is
+what Pingback held (`have`) with the record applied over it (`merged`): the sync state keeps
+every field and list Pingback holds, and a later record that names them again costs nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -30,8 +35,7 @@ from pingback_ext.engine import Plan
 from pingback_ext.errors import InvalidRequestError, SubscriberNotFound
 
 if TYPE_CHECKING:
-    from pingback_client.types import Unset
-
+    from pingback_ext._generated.types import Unset
     from pingback_ext.calls import Calls
     from pingback_ext.results import Subscriber
 
@@ -43,7 +47,7 @@ T = TypeVar("T")
 
 def _given(value: T | Unset) -> T | None:
     """A generated model's field, or None where the model leaves it UNSET."""
-    from pingback_client.types import Unset  # loaded with the model that holds the value
+    from pingback_ext._generated.types import Unset  # loaded with the model that holds the value
 
     return None if isinstance(value, Unset) else value
 
@@ -86,7 +90,7 @@ class Record:
         """What Pingback holds for a subscriber, as a record."""
         status = _given(subscriber.status)
         custom: dict[str, str | None] = {
-            item.label: _given(item.value)
+            item.label: _as_sent(_given(item.value))
             for item in _given(subscriber.custom_fields) or ()
             if isinstance(item.label, str)
         }
@@ -158,6 +162,23 @@ def differences(record: Record, have: Record) -> Differences:
     return Differences(changes, lists, custom)
 
 
+def merged(have: Record, record: Record, kept: Mapping[str, str | None]) -> Record:
+    """What Pingback holds once `record` is applied over `have`.
+
+    Fields the record does not name keep `have`'s value; custom fields the API could not change
+    (`kept`) keep `have`'s too; lists are the union (memberships are only ever added).
+    """
+    scalars = {
+        name: getattr(have if getattr(record, name) is None else record, name) for name in _SCALARS
+    }
+    return Record(
+        email=record.email,
+        custom_fields={**have.custom_fields, **record.custom_fields, **kept},
+        lists=tuple(dict.fromkeys([*have.lists, *record.lists])),
+        **scalars,
+    )
+
+
 @dataclass(frozen=True)
 class Synced:
     """One upsert's result: what happened, and what Pingback now holds for the record."""
@@ -171,12 +192,17 @@ class Synced:
     @property
     def note(self) -> str | None:
         """Says which custom fields the API could not change, if any."""
-        if not self.not_applied:
-            return None
-        return (
-            "the API cannot change custom fields of an existing subscriber; not applied: "
-            + ", ".join(self.not_applied)
-        )
+        return not_applied_note(self.not_applied)
+
+
+def not_applied_note(labels: tuple[str, ...]) -> str | None:
+    """The one wording of custom fields an upsert could not change (None when there are none)."""
+    if not labels:
+        return None
+    return (
+        "the API cannot change custom fields of an existing subscriber; not applied: "
+        + ", ".join(labels)
+    )
 
 
 class Upserted(tuple["Subscriber", bool]):
@@ -249,7 +275,7 @@ def _apply(
     """Send what `record` asks for beyond `have`. None: the subscriber is gone (404)."""
     diff = differences(record, have)
     kept = {label: have.custom_fields.get(label) for label in diff.not_applied}
-    accepted = replace(record, custom_fields={**record.custom_fields, **kept})
+    accepted = merged(have, record, kept)
     was_read = subscriber is not None
     request_id = subscriber.request_id if subscriber is not None else None
     if not diff.changes and not diff.lists:
@@ -274,3 +300,8 @@ def _apply(
             raise  # read a moment ago: not a stale state, a real error
         return None
     return Synced("updated", accepted, subscriber, request_id, diff.not_applied)
+
+
+def _as_sent(value: object) -> str | None:
+    """A custom field value as the text a caller sends: the server may answer `25` for "25"."""
+    return value if value is None or isinstance(value, str) else json.dumps(value)

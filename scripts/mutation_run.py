@@ -1,6 +1,6 @@
 """Mutation testing of the client's core with mutmut: one table, then the survivors.
 
-    scripts/mutation                      the six core modules (see CORE)
+    scripts/mutation                      the core modules (see CORE)
     scripts/mutation errors paths         some of them (a name, a path or a dotted module)
     scripts/mutation --max-children 1     fewer parallel test runs (default 2)
     scripts/mutation --report             print the table of the last run again
@@ -33,7 +33,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENTS_FILE = ROOT / "scripts" / "mutation_equivalents.toml"
-CORE = ("errors", "settings", "retries", "bodies", "paths", "ratelimit")
+#: settings.py was split (the key type, the header rules and PINGBACK_LOG have modules of their
+#: own): its three parts stay in the core, so the code mutated is the same as before the split.
+CORE = (
+    "errors",
+    "settings",
+    "apikey",
+    "headers",
+    "logs",
+    "retries",
+    "bodies",
+    "paths",
+    "ratelimit",
+)
 PACKAGE = "pingback_ext"
 #: mutmut's exit-code verdicts that count as "a test saw the mutant".
 DETECTED = {"killed", "timeout", "caught by type check", "segfault"}

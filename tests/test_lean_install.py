@@ -33,13 +33,13 @@ def test_the_generated_client_loads_with_the_first_call_not_the_import() -> None
         """
         import sys
         import pingback_ext
-        print(sorted(m for m in ("attr", "attrs", "pingback_client") if m in sys.modules))
+        print(sorted(m for m in ("attr", "attrs", "pingback_ext._generated") if m in sys.modules))
         from pingback_ext import Subscriber
         print(Subscriber.__mro__[2].__module__)
         """
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert done.stdout.splitlines() == ["[]", "pingback_client.models.subscriber"], (
+    assert done.stdout.splitlines() == ["[]", "pingback_ext._generated.models.subscriber"], (
         done.stdout + done.stderr
     )
 

@@ -29,17 +29,30 @@ REQUEST_ID = "req-client-properties"
 def _answer(seen: oracle.SeenRequest, exists: bool) -> httpx.Response:
     """A minimal spec-valid answer, so the client goes on to its next request."""
     email = seen.path.get("email") or seen.body["email"]
-    subscriber = {"email": email}
+    stamps = {"createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"}
+    subscriber = {"id": "s-1", "email": email, **stamps}
     if seen.operation_id == "createSubscriber" and exists:
         error = {"error": "exists", "errorCode": "SUBSCRIBER_ALREADY_EXISTS"}
         return httpx.Response(409, json={**error, "requestId": REQUEST_ID})
     if seen.operation_id == "addSubscriberToSegment":
         data: Any = [
-            {"email": email, "segmentationListId": list_id}
-            for list_id in seen.body["segmentationLists"]
+            {
+                "id": f"m-{i}",
+                "email": email,
+                "subscriberId": "s-1",
+                "segmentationListId": list_id,
+                **stamps,
+            }
+            for i, list_id in enumerate(seen.body["segmentationLists"])
         ]
     elif seen.operation_id == "removeSubscriberFromSegment":
-        data = {"email": email, "segmentationListId": seen.path["id"]}
+        data = {
+            "id": "m-0",
+            "email": email,
+            "subscriberId": "s-1",
+            "segmentationListId": seen.path["id"],
+            **stamps,
+        }
     else:
         data = subscriber
     status = 201 if seen.operation_id == "createSubscriber" else 200

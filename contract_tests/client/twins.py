@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import httpx
 
 from pingback_ext import AsyncPingback, Pingback
+from pingback_ext.client import OPTION_NAMES
 
 API_KEY = "sk_test_client_properties_0123456789"
 BASE_URL = "https://connect.pingback.com/v1"
@@ -25,7 +25,7 @@ def client_options(**extra: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "api_key": API_KEY, "base_url": BASE_URL, "max_retries": 0, "strict": True
     }  # fmt: skip
-    if "rate_limit" in inspect.signature(Pingback).parameters:
+    if "rate_limit" in OPTION_NAMES:  # the options both constructors take
         options["rate_limit"] = None
     return {**options, **extra}
 

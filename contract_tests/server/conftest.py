@@ -8,18 +8,20 @@ embedded mock is started on loopback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from pingback_ext.contract.cassette import write_har
 from pingback_ext.contract.target import ContractTarget
 
 from . import harness, hookspecs
-from .transport import ReplayAdapter, contract_session
+from .transport import NoNetwork, ReplayAdapter, contract_session
 
 PLUGIN_NAME = "pingback-contract"
 
@@ -74,7 +76,7 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
 
             mock = stack.enter_context(
                 serve_mock(
-                    api_keys=(runtime.api_key,),
+                    api_keys=(runtime.api_key, *filter(None, [runtime.near_miss_key])),
                     segmentation_lists=target.segmentation_lists,
                     rate_limit=0,
                 )
@@ -86,7 +88,12 @@ def contract(pytestconfig: pytest.Config) -> Iterator[harness.Runtime]:
         inner = pytestconfig.hook.pytest_pingback_contract_adapter(target=target)
         runtime.session = stack.enter_context(
             contract_session(
-                target, runtime.ledger, inner, api_key=runtime.api_key, recorder=runtime.recorder
+                target,
+                runtime.ledger,
+                inner,
+                api_key=runtime.api_key,
+                recorder=runtime.recorder,
+                other_keys=tuple(filter(None, [runtime.near_miss_key])),
             )
         )
         runtime.schema.config.update(base_url=runtime.base_url)
@@ -100,14 +107,46 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 _BEFORE = pytest.StashKey[int]()
 
 
+def unreachable_reason(error: BaseException | None) -> str | None:
+    """Why the target could not be reached, when `error` (or what it wraps) says so: refused,
+    reset (before or during an answer), timed out, a name that does not resolve. None for any
+    other failure."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        lost = (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        )
+        if isinstance(current, lost) and not isinstance(current, NoNetwork):
+            request = getattr(current, "request", None)
+            where = f"{request.method} {request.url}: " if request is not None else ""
+            text = str(current)
+            found = re.search(r"\[Errno -?\d+\] [^'\")]+|timed out|Connection reset[^'\")]*", text)
+            return where + (found.group(0) if found else type(current).__name__)
+        pending += [current.__cause__, current.__context__]
+        pending += list(getattr(current, "exceptions", ()))
+    return None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A test that failed without recording a contract failure becomes an error in the
-    summary (connection refused, the server kept answering 429, a bug in the suite)."""
+    summary (the server kept answering 429, a bug in the suite). A target that cannot be
+    reached is said once, and the run stops: every later test would fail the same way."""
     report = yield
     runtime = item.config.stash[_RUNTIME]
     recorded = runtime.ledger.reports > item.stash.get(_BEFORE, 0)
-    if report.failed and not (report.when == "call" and recorded):
+    reason = unreachable_reason(call.excinfo.value) if call.excinfo is not None else None
+    if report.failed and reason is not None:
+        runtime.ledger.record_unreachable(reason)
+        item.session.shouldstop = "the target is unreachable"
+    elif report.failed and not (report.when == "call" and recorded):
         lines = str(report.longreprtext).strip().splitlines()
         runtime.ledger.record_error(
             f"{item.nodeid} ({report.when}): {lines[-1] if lines else 'failed'}"

@@ -23,7 +23,6 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
     missing_required_header,
-    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -36,11 +35,13 @@ from pingback_ext.contract.report import Ledger
 from pingback_ext.contract.target import ContractTarget
 
 from .checks import (
+    ASSUMES,
     OUR_CHECK_NAMES,
     SCENARIO_NAMES,
     Check,
     ContractCheckFailed,
     json_body,
+    negative_data_rejection_for,
     our_checks,
     positive_data_acceptance,
 )
@@ -53,7 +54,6 @@ BUILTIN_CHECKS: list[Check] = [
     content_type_conformance,
     response_headers_conformance,  # Retry-After on 429
     response_schema_conformance,
-    negative_data_rejection,
     positive_data_acceptance,  # schemathesis's, minus documented state-dependent refusals
     missing_required_header,
     ignored_auth,
@@ -80,12 +80,16 @@ class Runtime:
     session: requests.Session | None = None
     operations_reached: dict[str, set[int]] = field(default_factory=dict)
     all_checks: list[Check] = field(default_factory=list)
+    #: The disposable second key whose variants `near_miss_keys_refused` sends (None: skipped).
+    near_miss_key: str | None = None
 
     def __post_init__(self) -> None:
         if not self.all_checks:
+            target = self.target
             self.all_checks = [
                 *BUILTIN_CHECKS,
-                *our_checks(self.secret, stateful=self.target.stateful),
+                negative_data_rejection_for(target.segmentation_lists, stateful=target.stateful),
+                *our_checks(self.secret, stateful=target.stateful),
             ]
 
     @property
@@ -268,9 +272,44 @@ def _route_through_runtime(schema: Any, runtime: Runtime) -> None:
     )
 
 
+def near_misses(key: str) -> dict[str, str]:
+    """Keys one step from `key` (the disposable second key, never the run's API key): each
+    must be refused like any wrong key."""
+    changed = key[:-1] + ("0" if key[-1] != "0" else "1")
+    return {
+        "a prefix (one character short)": key[:-1],
+        "a prefix (half)": key[: max(len(key) // 2, 12)],
+        "a character added": key + "0",
+        "the last character changed": changed,
+        "another case": key.swapcase(),
+    }
+
+
+def assumption_lines(runtime: Runtime) -> list[str]:
+    """For the summary: which checks ran, by what they assume of the data."""
+    stateful = runtime.target.stateful
+    lines = []
+    for kind, what, on in (
+        ("shape", "only the shape of each answer", True),
+        ("record", "a consistent record (dates, answers about what was asked)", stateful),
+        ("state", "state across requests (read after write, frame, refusals, sets)", stateful),
+    ):
+        names = sorted(n for n, k in ASSUMES.items() if k == kind and runtime.enabled(n))
+        if kind == "shape" and runtime.near_miss_key is None:
+            names = [n for n in names if n != "near_miss_keys_refused"]
+        state = (
+            f"ran ({len(names)})"
+            if on
+            else "not run (developer-mode data is fake; --stateful runs them)"
+        )
+        lines.append(f"checks assuming {what}: {state}: {', '.join(names) or '-'}")
+    return lines
+
+
 def known_check_names() -> list[str]:
     return sorted(
         {check_name(c) for c in BUILTIN_CHECKS}
+        | {"negative_data_rejection"}
         | set(OUR_CHECK_NAMES)
         | set(STATEFUL_CHECK_NAMES)
         | set(SCENARIO_NAMES)
@@ -294,7 +333,16 @@ def build_runtime(target: ContractTarget) -> Runtime:
     """Everything but the network: the key, the ledger and the schema for this target."""
     api_key = target.api_key.reveal() if target.api_key is not None else secrets.token_urlsafe(24)
     secret = Secret(api_key)
-    ledger = Ledger(secrets=(secret,))
+    near_miss_key = (
+        target.near_miss_key.reveal()
+        if target.near_miss_key is not None
+        else "near-miss-" + secrets.token_hex(16)
+        if target.embedded
+        else None
+    )
+    # The second key and every variant sent of it are secrets too: none reaches a file.
+    others = [] if near_miss_key is None else [near_miss_key, *near_misses(near_miss_key).values()]
+    ledger = Ledger(secrets=(secret, *(Secret(value) for value in others)))
     schema = schemathesis.openapi.from_dict(spec_for_target(target.segmentation_lists))
     if target.operations:
         schema = schema.include(operation_id=list(target.operations))
@@ -306,7 +354,15 @@ def build_runtime(target: ContractTarget) -> Runtime:
     schema.config.generation.update(
         max_examples=target.max_examples, deterministic=True, database="none"
     )
-    runtime = Runtime(target=target, api_key=api_key, ledger=ledger, schema=schema, secret=secret)
+    runtime = Runtime(
+        target=target,
+        api_key=api_key,
+        ledger=ledger,
+        schema=schema,
+        secret=secret,
+        near_miss_key=near_miss_key,
+    )
+    ledger.assumptions = assumption_lines(runtime)
     _route_through_runtime(schema, runtime)
     return runtime
 

@@ -59,6 +59,7 @@ class ContractAdapter(BaseAdapter):
         *,
         api_key: str = "",
         recorder: Recorder | None = None,
+        other_keys: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.target = target
@@ -66,6 +67,7 @@ class ContractAdapter(BaseAdapter):
         self.inner = inner or HTTPAdapter()
         self.sleep = sleep
         self.api_key = api_key
+        self.other_keys = other_keys
         self.recorder = recorder
         pacing = target.pacing
         self.pacer = (
@@ -79,6 +81,7 @@ class ContractAdapter(BaseAdapter):
             if self.pacer is not None:
                 self.pacer.acquire()
             started = time.monotonic()
+            self.ledger.requests_sent += 1
             response = self.inner.send(request, **kwargs)
             self._record(request, response, time.monotonic() - started)
             if response.status_code != 429:
@@ -114,7 +117,9 @@ class ContractAdapter(BaseAdapter):
                 response_headers=list(response.headers.items()),
                 response_body=response.content,  # reads it; requests keeps it for the caller
                 elapsed_ms=elapsed * 1000,
-                credential=classify_credential(request.headers.get("x-api-key"), self.api_key),
+                credential=classify_credential(
+                    request.headers.get("x-api-key"), self.api_key, *self.other_keys
+                ),
             )
         )
 
@@ -148,10 +153,13 @@ def contract_session(
     *,
     api_key: str = "",
     recorder: Recorder | None = None,
+    other_keys: tuple[str, ...] = (),
 ) -> requests.Session:
     """A session whose every request goes through `ContractAdapter`, and is never redirected."""
     session = NoRedirectSession()
-    adapter = ContractAdapter(target, ledger, inner, api_key=api_key, recorder=recorder)
+    adapter = ContractAdapter(
+        target, ledger, inner, api_key=api_key, recorder=recorder, other_keys=other_keys
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.trust_env = False

@@ -4,11 +4,13 @@
 when the command runs or help is shown, so `pingback --version` imports none of them. A command
 whose extra is missing becomes a stand-in that prints which one to install. Every failure ends
 here: one line and an exit code (a command's error, or a usage error that echoes an argument,
-both printed literally), or the full traceback of a command's error with `--debug`.
+both printed literally), after the full traceback of a command's error with `--debug` (also
+printed literally).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -66,16 +68,37 @@ _ClickException: type[Exception] = next(
 )
 
 
-def _usage_error(error: Any) -> int:
-    """A usage error as one line (help stays help); its exit code."""
-    from pingback_ext.cli.output import stderr
+def _wants_json(error: Any, args: Sequence[str]) -> bool:
+    """Whether `--json` was asked for (or is the default), even when parsing failed early."""
+    ctx = getattr(error, "ctx", None)
+    found = ctx.find_root().obj if ctx is not None else None
+    if isinstance(found, GlobalOptions):
+        return found.as_json
+    names = {command.name for command in COMMANDS}
+    flags: list[str] = []
+    for arg in args:  # the root's own options come before the command's name
+        if arg in names:
+            break
+        if arg in ("--json", "--no-json"):
+            flags.append(arg)
+    if flags:
+        return flags[-1] == "--json"
+    return GlobalOptions().as_json
+
+
+def _usage_error(error: Any, args: Sequence[str]) -> int:
+    """A usage error as one line (help stays help), and as JSON with `--json`; its exit code."""
+    from pingback_ext.cli.output import error_json, print_json, stderr
 
     if type(error).__name__ == "NoArgsIsHelpError":  # `pingback subscriber`: show its help
         sys.stderr.write(error.format_message() + "\n")
-    else:
-        ctx = getattr(error, "ctx", None)
-        where = ctx.command_path if ctx is not None else "pingback"
-        stderr.print(f"{where}: error: {error.format_message()} (see {where} --help)")
+        return int(error.exit_code)
+    ctx = getattr(error, "ctx", None)
+    where = ctx.command_path if ctx is not None else "pingback"
+    stderr.print(f"{where}: error: {error.format_message()} (see {where} --help)")
+    if _wants_json(error, args):
+        message = f"{where}: {error.format_message()}"
+        print_json(error_json(message, exit_code=int(error.exit_code), kind="UsageError"))
     return int(error.exit_code)
 
 
@@ -90,6 +113,16 @@ class Commands(TyperGroup):
             if command.name == cmd_name:
                 return load(command)
         return None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A mistyped command names the closest one (Typer does so for subcommands only: the
+        root's commands load on use, so they are not in its table)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            if close:
+                ctx.fail(f"No such command {name!r}. Did you mean {close[0]!r}?")
+        return super().resolve_command(ctx, args)
 
     def main(
         self,
@@ -106,7 +139,7 @@ class Commands(TyperGroup):
         try:
             code = super().main(*run, **extra)
         except _ClickException as error:
-            code = _usage_error(error)
+            code = _usage_error(error, sys.argv[1:] if args is None else args)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
@@ -116,10 +149,12 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except (PingbackError, MissingExtraError, OSError, KeyboardInterrupt) as failure:
-            if options(ctx).debug:
-                raise
             from pingback_ext.cli.failures import report
 
+            if options(ctx).debug:
+                from pingback_ext.cli.output import show_traceback
+
+                show_traceback(failure)
             raise typer.Exit(report(failure)) from None
 
 
@@ -182,6 +217,8 @@ def root(
     ] = False,
 ) -> None:
     """Pingback API toolkit: talk to the API, run the mock, check the contract."""
+    from pingback_ext.cli import output
+
     ctx.obj = GlobalOptions(
         api_key=api_key,
         base_url=base_url,
@@ -190,3 +227,7 @@ def root(
         json_output=json_output,
         debug=debug,
     )
+    # Everything shown goes through cli.output: errors as JSON too with --json, log records.
+    output.mode.json_errors = ctx.obj.as_json
+    ctx.call_on_close(lambda: setattr(output.mode, "json_errors", False))
+    ctx.call_on_close(output.route_logging(debug=debug))

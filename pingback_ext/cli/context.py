@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass
 
@@ -26,9 +25,7 @@ class GlobalOptions:
         return self.json_output if self.json_output is not None else not sys.stdout.isatty()
 
     def client(self) -> Pingback:
-        if self.debug:
-            logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-            logging.getLogger("pingback").setLevel(logging.DEBUG)
+        # --debug's log records are shown by the root command (cli.output.route_logging).
         return Pingback(
             api_key=self.api_key,
             base_url=self.base_url,

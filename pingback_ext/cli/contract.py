@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.markup import escape
 
 from pingback_ext.cli.failures import usage_error
 from pingback_ext.cli.output import printable
@@ -76,10 +77,11 @@ def project_settings(start: Path | None = None) -> tuple[dict[str, Any], Path | 
             if not isinstance(section, dict):
                 raise ConfigurationError(f"{path}: [tool.pingback.contract] must be a table")
             for key, value in section.items():
-                if key == "api-key":
+                if key in ("api-key", "near-miss-key"):
+                    variable = "PINGBACK_CONTRACT_" + key.replace("-", "_").upper()
                     raise ConfigurationError(
-                        f"{path}: no api-key in [tool.pingback.contract] (a key in a committed "
-                        "file is a leaked key); use PINGBACK_CONTRACT_API_KEY"
+                        f"{path}: no {key} in [tool.pingback.contract] (a key in a committed "
+                        f"file is a leaked key); use {variable}"
                     )
                 expected = CONFIG_KEYS.get(key)
                 if expected is None:
@@ -187,6 +189,14 @@ def contract(
             help="API key for --base-url (prefer the variable: arguments show in `ps`).",
         ),
     ] = None,
+    near_miss_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PINGBACK_CONTRACT_NEAR_MISS_KEY",
+            help="A second, disposable key the target accepts: the near-miss key check sends "
+            "variants of it (never of the API key). The embedded mock makes its own.",
+        ),
+    ] = None,
     segmentation_list: Annotated[
         list[str] | None,
         typer.Option(
@@ -255,12 +265,7 @@ def contract(
         typer.Option(help="Where summary.json and one file per problem go."),
     ] = None,
 ) -> None:
-    """Check a Pingback server against the contract (the embedded mock by default).
-
-    Live (non-loopback) targets always get `x-developer-mode: true`. Arguments after `--`
-    go to pytest (e.g. `-- -k auth -x`). Settings may also come from
-    `[tool.pingback.contract]` in pyproject.toml; options given here win.
-    """
+    # The help text is CONTRACT_HELP (set below): Typer renders it as Rich markup.
     try:
         config, _ = project_settings()
         reports = Path(_pick(report_dir, config, "report-dir", str(DEFAULT_REPORT_DIR)))
@@ -281,6 +286,7 @@ def contract(
             operations=_pick(operation, config, "operations", ()),
             record=None if replay is not None or recording is None else Path(recording),
             replay=replay,
+            near_miss_key=None if replay is not None else near_miss_key,
         )
         if replay is not None:
             read_har(replay)  # a clear error now rather than a collection error later
@@ -332,3 +338,16 @@ def contract(
         typer.echo(f"cassette: {target.record}")
     if int(exit_code) != 0 or not ledger.passed:
         raise typer.Exit(code=1)
+
+
+#: `pingback contract --help`. Typer renders help as Rich markup, where `[tool.pingback.contract]`
+#: is a tag and vanishes: every bracket is escaped here, and the paragraphs are single lines so
+#: Rich wraps them to the terminal.
+CONTRACT_HELP = (
+    "Check a Pingback server against the contract (the embedded mock by default).\n\n"
+    "Live (non-loopback) targets always get `x-developer-mode: true`. "
+    "Arguments after `--` go to pytest (e.g. `-- -k auth -x`).\n\n"
+    "Settings may also come from [tool.pingback.contract] in pyproject.toml; "
+    "options given here win."
+)
+contract.__doc__ = escape(CONTRACT_HELP)

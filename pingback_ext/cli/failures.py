@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from pingback_ext.cli.output import error, stderr
+from pingback_ext.cli.output import error, error_json, mode, print_json, stderr
 from pingback_ext.errors import (
     APIError,
     ConfigurationError,
@@ -24,8 +24,11 @@ EXIT_INTERRUPTED = 130
 
 
 def usage_error(command: str, message: str) -> typer.Exit:
-    """Print `pingback COMMAND: error: MESSAGE` and give the exit to raise (code 2)."""
+    """Print `pingback COMMAND: error: MESSAGE` (and, with `--json`, its JSON document) and
+    give the exit to raise (code 2)."""
     stderr.print(f"pingback {command}: error: {message}")
+    if mode.json_errors:
+        print_json(error_json(message, exit_code=EXIT_USAGE, kind="UsageError"))
     return typer.Exit(code=EXIT_USAGE)
 
 
@@ -45,7 +48,10 @@ def report(failure: BaseException) -> int:
     """Print `failure` as one line and return the exit code it deserves."""
     if isinstance(failure, KeyboardInterrupt):
         stderr.print("interrupted")
+        if mode.json_errors:
+            print_json(error_json("interrupted", failure, exit_code=EXIT_INTERRUPTED))
         return EXIT_INTERRUPTED
-    error(describe(failure))
     usage = isinstance(failure, ConfigurationError | InvalidRequestError)
-    return EXIT_USAGE if usage else EXIT_FAILED
+    code = EXIT_USAGE if usage else EXIT_FAILED
+    error(describe(failure), failure, exit_code=code)
+    return code

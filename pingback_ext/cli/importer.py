@@ -1,16 +1,21 @@
 """`pingback import FILE.csv`: stream the rows, upsert what changed since the last sync.
 
-Each row is checked as it is read (bad ones are reported with their line and go to a failures
-CSV) and the good ones stream into `Subscribers.bulk_upsert` with a sync state: by default one
-SQLite file per target (base URL, API key, developer mode) in the user's state directory, so
-tomorrow's export, under any file name, sends only what changed. The state is also how an
-interrupted import resumes: the same command again redoes nothing that Pingback accepted.
+The whole file is read once before the first request (bytes that are not UTF-8 or a CSV error
+stop the import before anything is sent, whatever the terminal). Each row is then checked as it
+is read (bad ones are reported with their line and go to a failures CSV) and the good ones
+stream into `Subscribers.bulk_upsert` with a sync state: by default one SQLite file per target
+(base URL, API key, developer mode) in the user's state directory, so tomorrow's export, under
+any file name, sends only what changed. The state is also how an interrupted import resumes:
+the same command again redoes nothing that Pingback accepted. A state that cannot be used stops
+the import before its first request; one that fails later stops it with one line saying what
+was sent (exit 1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -26,12 +31,12 @@ from rich.progress import (
 )
 
 from pingback_ext import sync_state
-from pingback_ext.bulk import BulkReport, RecordOutcome
+from pingback_ext.bulk import FATAL_STATUSES, BulkReport, RecordOutcome
 from pingback_ext.cli.context import options
-from pingback_ext.cli.csv_records import BadRow, CSVFile, Row
+from pingback_ext.cli.csv_records import BadRow, CSVFile, CSVFormatError, CSVReadError, Row
 from pingback_ext.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, describe
 from pingback_ext.cli.output import error, print_json, stderr, stdout
-from pingback_ext.errors import APIError, RateLimiterError, TransportError
+from pingback_ext.errors import APIError, RateLimiterError, SyncStateError, TransportError
 
 CONTINUE = "run the same command to continue"
 
@@ -90,25 +95,28 @@ class Importer:
         self.task = task
         self.bad = 0
         self.rows = 0
+        self.report: BulkReport | None = None  # so far
         self._in_flight: dict[int, Row] = {}
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self) -> Generator[dict[str, Any], None, None]:
         """The good rows' records, in file order; bad rows are reported on the way."""
         index = 0
-        for item in self.source.rows():
-            self.rows += 1
-            if isinstance(item, BadRow):
-                self.bad += 1
-                stderr.print(f"{self.source.path}:{item.line}: {item.problem}")
-                self.failures.add(item.line, item.cells, item.problem)
-                self.progress.advance(self.task)
-                continue
-            self._in_flight[index] = item
-            index += 1
-            yield item.record
+        with contextlib.closing(self.source.rows()) as rows:  # closed with this generator
+            for item in rows:
+                self.rows += 1
+                if isinstance(item, BadRow):
+                    self.bad += 1
+                    stderr.print(f"{self.source.path}:{item.line}: {item.problem}")
+                    self.failures.add(item.line, item.cells, item.problem)
+                    self.progress.advance(self.task)
+                    continue
+                self._in_flight[index] = item
+                index += 1
+                yield item.record
 
     def finished(self, outcome: RecordOutcome, report: BulkReport) -> None:
         row = self._in_flight.pop(outcome.index)
+        self.report = report
         self.progress.advance(self.task)
         if outcome.reason:
             stderr.print(f"{self.source.path}:{row.line}: {outcome.reason}")
@@ -120,6 +128,28 @@ class Importer:
                 error_code=outcome.error_code or "",
                 request_id=outcome.request_id or "",
             )
+
+    def done_so_far(self, failure: SyncStateError | None = None) -> str:
+        """What was sent before a run stopped, for its one line."""
+        report = self.report
+        if report is None and (failure is None or failure.email is None):
+            return "nothing was sent"
+        said = "no row was done"
+        if report is not None:
+            said = (
+                f"{report.total} row(s) done before it ({report.created} created, "
+                f"{report.updated} updated, {report.unchanged} unchanged, {report.failures} "
+                f"failed; {report.requests} requests)"
+            )
+        if failure is not None and failure.email is not None:
+            line = next((row.line for row in self._in_flight.values()
+                         if row.record["email"] == failure.email), None)  # fmt: skip
+            where = f"line {line}, " if line is not None else ""
+            said += (
+                f"; the row {where}{failure.email!r}, was accepted by Pingback but not "
+                "recorded in the state (the next run reads it back rather than create it twice)"
+            )
+        return said
 
 
 def import_csv(
@@ -154,7 +184,7 @@ def import_csv(
     """Import subscribers from a CSV file: create new ones, update what changed."""
     opts = options(ctx)
     source = CSVFile(file, segmentation_list or [])
-    total = source.count() if stderr.is_terminal else None  # for the progress bar's ETA
+    total = source.check()  # the whole file, before the first request; also the bar's total
     if strict:
         bad = [row for row in source.rows() if isinstance(row, BadRow)]
         for row in bad:
@@ -167,9 +197,10 @@ def import_csv(
     with opts.client() as pb, progress:
         state_path = state or sync_state.default_path(pb.settings)
         run = Importer(source, sink, progress, task)
+        records = run.records()
         try:
             report = pb.subscribers.bulk_upsert(
-                run.records(),
+                records,
                 state=state_path,
                 full=full,
                 on_progress=run.finished,
@@ -180,14 +211,26 @@ def import_csv(
             progress.stop()
             stderr.print(f"interrupted; every row Pingback accepted is in the state: {CONTINUE}")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except SyncStateError as failure:  # before the first request, or after some rows
+            sink.close(finished=False)
+            progress.stop()
+            error(f"{failure}; {run.done_so_far(failure)}", failure)
+            raise typer.Exit(EXIT_FAILED) from None
+        except (CSVFormatError, CSVReadError) as failure:  # the file changed after its check
+            sink.close(finished=False)
+            progress.stop()
+            error(f"{failure}; stopped, {run.done_so_far()}: {CONTINUE}", failure)
+            raise typer.Exit(EXIT_FAILED) from None
         except (APIError, TransportError, RateLimiterError) as failure:  # the run stopped
             sink.close(finished=False)
             progress.stop()
-            refused = isinstance(failure, APIError) and failure.status_code in (401, 403)
+            refused = isinstance(failure, APIError) and failure.status_code in FATAL_STATUSES
             then = "check the API key, then " if refused else ""
             error(f"{describe(failure)}; stopped, the state keeps every accepted row: "
-                  f"{then}{CONTINUE}")  # fmt: skip
+                  f"{then}{CONTINUE}", failure)  # fmt: skip
             raise typer.Exit(EXIT_FAILED) from None
+        finally:
+            records.close()  # the file and its duplicate check, here and now, whatever stopped
     sink.close(finished=True)
     summary = {
         "rows": run.rows,

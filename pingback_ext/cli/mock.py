@@ -100,8 +100,10 @@ def mock(
     if warning is not None:
         stderr.print(warning)
     stdout.print(f"Pingback mock listening on {base_url_for(sock)}")
-    for key in keys:
-        stdout.print(f"  api key: {key}")
+    if api_key:  # keys a caller chose are secrets like any other: not echoed to logs
+        stdout.print(f"  api keys: the {len(keys)} given with --api-key")
+    else:  # nobody knows a random key until it is shown
+        stdout.print(f"  api key: {keys[0]} (random; choose one with --api-key)")
     for list_id in mock_app.segmentation_lists:
         stdout.print(f"  segmentation list: {list_id}")
     stdout.print(f"  rate limit: {limit}")

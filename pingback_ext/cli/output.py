@@ -12,13 +12,18 @@ line separators). So:
 - JSON output escapes the same characters as `\\uXXXX`: valid JSON, same data, nothing that a
   terminal would act on.
 - Tables are plain `label  value` lines, so long values are never cut or folded.
+- Log records (the library's warnings, `--debug`'s request lines, other libraries') are shown
+  by `LogHandler`, one literal line each: Python's last-resort handler would print them raw.
+- With `--json` an error is also a JSON document on stdout (`error_json`), beside its line;
+  `--debug`'s traceback is shown line by line, literally (`show_traceback`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rich.console import Console, HighlighterType, JustifyMethod, OverflowMethod
@@ -104,9 +109,107 @@ def print_json(payload: Any) -> None:
     stdout.file.flush()
 
 
-def error(message: str) -> None:
-    """`error: MESSAGE` on stderr; the message is shown literally."""
+class _Mode:
+    """What the root command said about printing (set per invocation by `cli.app`)."""
+
+    json_errors = False
+
+
+mode = _Mode()
+
+
+def error(message: str, failure: BaseException | None = None, *, exit_code: int = 1) -> None:
+    """`error: MESSAGE` on stderr (shown literally); with `--json`, also a JSON error document
+    on stdout (see `error_json`) describing `failure` when there is one."""
     stderr.print(Text.assemble(("error:", "red"), " ", literal(message)))
+    if mode.json_errors:
+        print_json(error_json(message, failure, exit_code=exit_code))
+
+
+def error_json(
+    message: str,
+    failure: BaseException | None = None,
+    *,
+    exit_code: int,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """`{"error", "errorCode", "status", "requestId", "type", "exitCode"}`: Pingback's error
+    body (`error`, `errorCode`, `requestId`) plus the HTTP status, the error's class and the
+    exit code; null where not known, so a script reads one shape for every failure."""
+    from pingback_ext.errors import APIError, ResponseValidationError
+
+    status = getattr(failure, "status_code", None)
+    return {
+        "error": message,
+        "errorCode": failure.error_code if isinstance(failure, APIError) else None,
+        "status": status if isinstance(failure, APIError | ResponseValidationError) else None,
+        "requestId": failure.request_id if isinstance(failure, APIError) else None,
+        "type": kind or (None if failure is None else type(failure).__name__),
+        "exitCode": exit_code,
+    }
+
+
+_LOG_STYLES = {"debug": "dim", "info": "dim", "warning": "yellow", "error": "red"}
+
+
+def show_traceback(failure: BaseException) -> None:
+    """`--debug`'s traceback on stderr, each line literal (its messages may quote a server)."""
+    import traceback
+
+    for chunk in traceback.format_exception(failure):
+        for line in chunk.splitlines():
+            stderr.print(literal(line))
+
+
+class LogHandler(logging.Handler):
+    """Log records on stderr through this module: `LEVEL: MESSAGE`, the message literal.
+
+    A record's text may quote a server's message or a user's argument: shown like any outside
+    text, one line per record (a newline inside is shown as `\\n`). A traceback attached to a
+    record is shown line by line, each literal.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level = record.levelname.lower()
+            source = "" if record.name.split(".")[0] == "pingback" else f" ({record.name})"
+            label = Text(f"{level}{source}:", style=_LOG_STYLES.get(level, "red"))
+            stderr.print(Text.assemble(label, " ", literal(record.getMessage())))
+            if record.exc_info:
+                for line in logging.Formatter().formatException(record.exc_info).splitlines():
+                    stderr.print(literal(line))
+        except Exception:  # a broken stream must not break the command; logging reports it
+            self.handleError(record)
+
+
+def route_logging(*, debug: bool) -> Callable[[], None]:
+    """Show every log record through `LogHandler`, the library's from DEBUG with `--debug`.
+
+    The client's own `PINGBACK_LOG` handler writes records raw: it is taken off the `pingback`
+    logger (its level is kept), and records reach the root's LogHandler instead. Returns what
+    puts everything back (an in-process run, as in tests, leaves logging as it found it).
+    """
+    from pingback_ext.logs import setup_logging
+
+    setup_logging()  # reads PINGBACK_LOG (a bad value is a ConfigurationError, as for a client)
+    root, library = logging.getLogger(), logging.getLogger("pingback")
+    saved = (list(library.handlers), library.level, library.propagate)
+    handler = LogHandler()
+    for raw in saved[0]:
+        library.removeHandler(raw)
+    library.propagate = True
+    if debug:
+        library.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        for raw in saved[0]:
+            library.addHandler(raw)
+        library.setLevel(saved[1])
+        library.propagate = saved[2]
+
+    return restore
 
 
 def _cell(key: str, value: Any) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from pingback_ext.cli.context import options
-from pingback_ext.cli.output import emit, stderr, stdout
+from pingback_ext.cli.output import emit, stdout
 
 subscriber_app = typer.Typer(help="Look up, create and change subscribers.", no_args_is_help=True)
 
@@ -111,12 +111,9 @@ def upsert(
     opts = options(ctx)
     fields = _create_fields(name, phone, status, field, segmentation_list)
     with opts.client() as pb:
+        # Custom fields the API could not change are said once, by the client's warning (shown
+        # through cli.output's log handler), and in the JSON document's `notApplied`.
         result = pb.subscribers.upsert(email, **fields)
-    if result.not_applied:
-        stderr.print(
-            "the API cannot change custom fields of an existing subscriber; not applied: "
-            + ", ".join(result.not_applied)
-        )
     if not opts.as_json:
         stdout.print(result.action)
     outcome = {"action": result.action, "notApplied": list(result.not_applied)}

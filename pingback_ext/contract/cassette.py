@@ -22,7 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pingback_ext.contract.redaction import REDACTED, Secret, redact_all
+from pingback_ext.contract.redaction import (
+    REDACTED,
+    Secret,
+    present,
+    redact_all,
+    redact_bytes_all,
+    replace_spellings,
+)
 from pingback_ext.errors import ConfigurationError
 
 API_KEY_HEADER = "x-api-key"
@@ -57,10 +64,12 @@ class Exchange:
         return f"#{self.number} {self.method} {self.url} -> {self.status}"
 
 
-def classify_credential(sent: str | None, key: str) -> str:
+def classify_credential(sent: str | None, key: str, *others: str) -> str:
+    """ "valid" for a key the target accepts (the run's, or the near-miss check's second key),
+    "missing" or "wrong" otherwise: what a replay expects of the answer."""
     if sent is None:
         return "missing"
-    return "valid" if sent == key else "wrong"
+    return "valid" if sent in (key, *others) else "wrong"
 
 
 class Recorder:
@@ -98,13 +107,59 @@ class Recorder:
         return len(self.exchanges)
 
 
-def _text(data: bytes | None) -> dict[str, str]:
+def _text(data: bytes | None, secrets: tuple[Secret, ...]) -> dict[str, str]:
+    """A body as HAR stores it: text when it is UTF-8, else base64. The key is cut from the
+    bytes first, in every codec a reader might decode them with: base64 hides it from any
+    later search of the text, and a UTF-8 body can still spell it in UTF-16."""
     if data is None:
         return {}
+    data = redact_bytes_all(secrets, data)
     try:
         return {"text": data.decode("utf-8")}
     except UnicodeDecodeError:
         return {"text": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string of a decoded JSON document (keys included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _redact_strings(value: Any, secrets: tuple[Secret, ...]) -> Any:
+    """Every string of a HAR structure redacted where it stands (a line replaced inside a
+    string keeps the document valid JSON); one decoding pass per string finds which need it."""
+    if isinstance(value, str):
+        found = present(secrets, value)
+        return redact_all(found, value) if found else value
+    if isinstance(value, dict):
+        return {k: _redact_strings(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(v, secrets) for v in value]
+    return value
+
+
+def _holds_a_key(text: str, secrets: tuple[Secret, ...]) -> bool:
+    """Does the cassette, decoded the ways the file itself encodes (JSON, then base64 for
+    bodies that are not UTF-8), still hold a key in any encoding?"""
+    if any(s._matches(text) for s in secrets):
+        return True
+    document = json.loads(text)
+    if any(present(secrets, string) for string in _strings(document)):
+        return True
+    for entry in document["log"]["entries"]:
+        for content in (entry["request"].get("postData"), entry["response"].get("content")):
+            binary = content and content.get("encoding") == "base64"
+            if binary and present(secrets, _body(content) or b""):
+                return True
+    return False
 
 
 def _headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -119,7 +174,8 @@ def _headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
 def to_har(
     exchanges: list[Exchange], base_url: str, secrets: tuple[Secret, ...], *, stateful: bool
 ) -> str:
-    """The cassette's text; every string in it has been through redaction."""
+    """The cassette's text; every string and every body in it has been through redaction,
+    and the result is checked once more as a reader would decode it."""
     entries = []
     for exchange in exchanges:
         mime = exchange.header("content-type") or ""
@@ -136,7 +192,7 @@ def to_har(
         if exchange.request_body is not None:
             request["postData"] = {
                 "mimeType": exchange.header("content-type", response=False) or "",
-                **_text(exchange.request_body),
+                **_text(exchange.request_body, secrets),
             }
         entries.append(
             {
@@ -152,7 +208,7 @@ def to_har(
                     "content": {
                         "size": len(exchange.response_body),
                         "mimeType": mime,
-                        **_text(exchange.response_body),
+                        **_text(exchange.response_body, secrets),
                     },
                     "redirectURL": exchange.header("location") or "",
                     "headersSize": -1,
@@ -174,7 +230,12 @@ def to_har(
             "entries": entries,
         }
     }
-    return redact_all(secrets, json.dumps(har, indent=1, ensure_ascii=False))
+    text = replace_spellings(
+        secrets, json.dumps(_redact_strings(har, secrets), indent=1, ensure_ascii=False)
+    )
+    if _holds_a_key(text, secrets):  # a bug in redaction: never write such a file
+        raise ConfigurationError("refusing to write a cassette that would hold the API key")
+    return text
 
 
 def write_har(

@@ -11,7 +11,9 @@ reaches the terminal, the JUnit file or the artifacts.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +22,11 @@ from pingback_ext.contract.redaction import Secret, redact_all
 
 #: Failing cases kept per problem in its artifact (the count is always exact).
 EXAMPLES_PER_PROBLEM = 20
+
+
+def paced_seconds(requests: int, rate: float = 5.0, burst: int = 2) -> float:
+    """The least time `requests` take through a token bucket of `rate`/s holding `burst`."""
+    return max(0, math.ceil(requests - burst)) / rate
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,13 @@ class Ledger:
     #: Every `record_failure` call, duplicates included: tells a test that found something
     #: already known from one that failed for another reason.
     reports: int = 0
+    #: Why the target could not be reached (the run stops at the first such failure).
+    unreachable: str | None = None
+    #: Every request sent to the target (probes and 429 retries included): a live run's cost.
+    requests_sent: int = 0
+    started: float = field(default_factory=time.monotonic)
+    #: Which checks ran and which did not, by what they assume of the data (set by the suite).
+    assumptions: list[str] = field(default_factory=list)
 
     def redact(self, text: str) -> str:
         return redact_all(self.secrets, text)
@@ -116,6 +130,12 @@ class Ledger:
         self.failures.append(failure)
         return True
 
+    def record_unreachable(self, reason: str) -> None:
+        """The target did not answer (refused, reset, timed out): said once, whatever how many
+        tests saw it."""
+        if self.unreachable is None:
+            self.unreachable = self.redact(reason)
+
     def record_error(self, message: str) -> None:
         """A problem that is not a contract failure (a test could not run)."""
         self.errors.append(self.redact(message))
@@ -133,11 +153,13 @@ class Ledger:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.errors
+        return not self.failures and not self.errors and self.unreachable is None
 
     def verdict(self) -> str:
         if self.passed:
             return "PASS: the server honours the contract"
+        if self.unreachable is not None and not self.failures:
+            return "FAIL: the target is unreachable; nothing was checked after that"
         problems = self.problems()
         return (
             f"FAIL: {len(problems)} distinct problem(s), {len(self.failures)} failing case(s), "
@@ -156,6 +178,8 @@ class Ledger:
         for op in operations:
             lines.append(f"{op:<{width}}  {self.cases[op]:>6}  {self.failed_cases(op):>13}")
         lines.append(f"429 responses retried after Retry-After: {self.retried_429}")
+        lines += self.assumptions
+        lines.append(self.cost())
         for number, problem in enumerate(self.problems(), 1):
             first = problem.cases[0]
             lines += [
@@ -170,9 +194,19 @@ class Ledger:
                 "    reproduce with:",
                 *("      " + line for line in first.reproduction.strip().splitlines()),
             ]
+        if self.unreachable is not None:
+            lines += ["", f"ERROR: the target is unreachable: {self.unreachable}"]
         for error in self.errors:
             lines += ["", f"ERROR: {error}"]
         return self.redact("\n".join([*lines, "", self.verdict()]))
+
+    def cost(self) -> str:
+        """How many requests the run sent, and how long they take at Pingback's limit."""
+        at_limit = paced_seconds(self.requests_sent)
+        return (
+            f"requests sent: {self.requests_sent}; at 5/s with bursts of 2 they take "
+            f"{at_limit:.0f} s; this run took {time.monotonic() - self.started:.0f} s"
+        )
 
     def write_artifacts(self, directory: Path) -> list[Path]:
         """One file per problem (with its failing cases) plus summary.json; returns them."""
@@ -193,7 +227,11 @@ class Ledger:
             ],
             "failures": [asdict(failure) for failure in self.failures],
             "errors": self.errors,
+            "unreachable": self.unreachable,
             "retried429": self.retried_429,
+            "requestsSent": self.requests_sent,
+            "secondsAtRateLimit": round(paced_seconds(self.requests_sent), 1),
+            "assumptions": self.assumptions,
         }
         path = directory / "summary.json"
         self._write_json(path, summary)

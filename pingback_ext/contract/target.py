@@ -89,6 +89,10 @@ class ContractTarget:
     #: --record: write every exchange to this HAR cassette; --replay: check one, no network.
     record: Path | None = None
     replay: Path | None = None
+    #: A second, disposable key the target accepts: `near_miss_keys_refused` sends variants
+    #: of it (a prefix, a character added or changed, another case), never of `api_key`. The
+    #: embedded mock makes one; elsewhere the check runs only when one is given.
+    near_miss_key: APIKey | None = None
 
     @property
     def embedded(self) -> bool:
@@ -114,6 +118,7 @@ class ContractTarget:
         operations: Sequence[str] = (),
         record: Path | None = None,
         replay: Path | None = None,
+        near_miss_key: str | None = None,
     ) -> ContractTarget:
         """Apply the local/live rules; raises ConfigurationError naming the bad setting."""
         selection = {
@@ -147,6 +152,21 @@ class ContractTarget:
         if burst is not None and rate_limit is None:
             raise ConfigurationError("--burst needs --rate-limit")
         notes: list[str] = []
+        if near_miss_key is not None:
+            if base_url is None:
+                raise ConfigurationError(
+                    "a near-miss key needs a base URL (the embedded mock makes its own)"
+                )
+            if len(near_miss_key) < 2 * 12:
+                raise ConfigurationError(
+                    "the near-miss key needs at least 24 characters: the variants sent of it "
+                    "(a prefix among them) must be long enough to redact"
+                )
+            if near_miss_key == api_key:
+                raise ConfigurationError(
+                    "the near-miss key must be a second key, not the API key: the check sends "
+                    "variants of it"
+                )
         if base_url is None:
             if api_key is not None:
                 raise ConfigurationError(
@@ -192,13 +212,15 @@ class ContractTarget:
             seed=seed,
             report_dir=report_dir,
             notes=tuple(notes),
+            near_miss_key=None if near_miss_key is None else APIKey(near_miss_key),
             **selection,  # type: ignore[arg-type]
         )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ContractTarget:
         """PINGBACK_CONTRACT_{BASE_URL, API_KEY, SEGMENTATION_LISTS (comma-separated),
-        DEVELOPER_MODE, STATEFUL, RATE_LIMIT, BURST, MAX_EXAMPLES, SEED, REPORT_DIR}."""
+        DEVELOPER_MODE, STATEFUL, RATE_LIMIT, BURST, MAX_EXAMPLES, SEED, REPORT_DIR,
+        NEAR_MISS_KEY}."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
@@ -232,6 +254,7 @@ class ContractTarget:
             max_examples=number("MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES),
             seed=number("SEED", 0),
             report_dir=Path(report_dir) if report_dir else None,
+            near_miss_key=get("NEAR_MISS_KEY"),
         )
 
     def describe(self) -> list[str]:

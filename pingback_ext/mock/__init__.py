@@ -3,14 +3,17 @@
 Public API:
 
 - `create_app(...) -> MockApp`: an ASGI app (use with `httpx.ASGITransport`, schemathesis
-  `from_asgi`, or any ASGI server). `MockApp` also carries the test controls:
-  `reset(api_key=None)`, `add_segmentation_list(id)`, `blacklist(email, api_key=...,
-  developer_mode=...)`, `inject(status, times=, operation=, retry_after=, delay=)`,
-  `requests()`, `request_counts()`, `segmentation_lists`, `api_keys`, `store`, `limiter`.
+  `from_asgi`, or any ASGI server); its options are `MockOptions`. The app holds the whole
+  mock's controls: `reset()`, `add_segmentation_list(id)` (for every account), `requests()`,
+  `request_counts()`, `add_tenant(key)`/`remove_tenant(key)`, `store`, `limiter`.
+- `app.tenant(key) -> Tenant`: one account's controls, declared once and used by Python tests,
+  the pytest fixture and the HTTP routes alike: `add_segmentation_list(id)`,
+  `blacklist(email, developer_mode=...)`, `inject(status, times=, operation=, retry_after=,
+  delay=)`, `requests`, `request_counts()`, `reset()`, `segmentation_lists`.
 - `serve_mock(...)`: context manager serving the app on a free 127.0.0.1 port in a thread,
-  yielding a `RunningMock` with `.base_url` (`http://127.0.0.1:PORT/v1`) and the same controls.
+  yielding a `RunningMock` with `.base_url` (`http://127.0.0.1:PORT/v1`) and `.app`.
 - `SyncASGITransport(app)`: the app behind a blocking `httpx.Client`, in-process.
-- The same controls over HTTP under `/_mock/` for the key in `x-api-key` (see
+- The same per-account controls over HTTP under `/_mock/` for the key in `x-api-key` (see
   `pingback_ext.mock.controls`).
 
 Needs the `mock` extra (`pip install 'pingback-toolkit[mock]'`); importing this package
@@ -25,7 +28,8 @@ extras.require("mock", "pingback_ext.mock")
 
 # The extra is there: import the package's parts.
 
-from pingback_ext.mock.app import MockApp, create_app  # noqa: E402
+from pingback_ext.mock.app import MockApp, MockOptions, create_app  # noqa: E402
+from pingback_ext.mock.controls import Tenant  # noqa: E402
 from pingback_ext.mock.errors import ApiError  # noqa: E402
 from pingback_ext.mock.faults import Fault  # noqa: E402
 from pingback_ext.mock.ratelimit import TokenBucketLimiter  # noqa: E402
@@ -38,11 +42,13 @@ __all__ = [
     "ApiError",
     "Fault",
     "MockApp",
+    "MockOptions",
     "Partition",
     "RecordedRequest",
     "RunningMock",
     "Store",
     "SyncASGITransport",
+    "Tenant",
     "TokenBucketLimiter",
     "create_app",
     "serve_mock",

@@ -4,10 +4,13 @@ A thin raw-ASGI app rather than a framework: GET throughput is a stated goal, an
 request pipeline is short enough to read top to bottom in `_handle`. Order of checks on
 `/v1`: route (404/405) -> API key (403) -> injected fault -> rate limit (429) ->
 developer-mode header (422) -> path parameters (422/414) -> body (413/415/400) ->
-validation (422) -> store. Every `/v1` request is recorded (key redacted).
+validation (422) -> store. Every `/v1` (or unknown) request with a valid key is recorded in
+that key's log (keys redacted); requests without one are only counted.
 
 Tenancy: each API key is an account; its data, injected faults, request log and counts are
-its own. The `/_mock/` controls need a valid key too and act on that key's account only.
+its own (`Tenant`). Keys can be added and removed while the app serves (`add_tenant`), which
+is how the pytest fixture gives each test an empty mock without starting a server. The
+`/_mock/` controls need a valid key too and act on that key's account only.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from pingback_ext.mock import controls
 from pingback_ext.mock.asgi_io import (
@@ -33,10 +36,11 @@ from pingback_ext.mock.asgi_io import (
     read_body,
     send_json,
 )
+from pingback_ext.mock.controls import Tenant
 from pingback_ext.mock.errors import ApiError
-from pingback_ext.mock.faults import Fault, Faults
+from pingback_ext.mock.faults import Faults
 from pingback_ext.mock.ratelimit import TokenBucketLimiter, retry_after_header
-from pingback_ext.mock.recorder import RecordedRequest, Recorder
+from pingback_ext.mock.recorder import MAX_LOG_BYTES, RecordedRequest, Recorder
 from pingback_ext.mock.routing import Match, Operation, match
 from pingback_ext.mock.store import Partition, Store
 from pingback_ext.mock.validation import (
@@ -71,6 +75,14 @@ def _unsalted_account_id(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
 
 
+def _check_key(api_key: object) -> None:
+    if not isinstance(api_key, str) or not is_header_value(api_key):
+        raise ValueError(
+            "api_keys must be non-empty strings that can be header values "
+            "(printable ASCII, no surrounding whitespace)"
+        )
+
+
 class _Request:
     """What the pipeline learns about one request: headers, whose it is, its body."""
 
@@ -92,11 +104,25 @@ class _Request:
         self.raw_body: bytes | None = None
 
 
+class MockOptions(TypedDict, total=False):
+    """How to build a mock (`MockApp`'s keyword arguments), shared by `create_app` and
+    `serve_mock` so that each option is declared once."""
+
+    api_keys: Sequence[str]
+    segmentation_lists: Sequence[str]
+    rate_limit: float
+    burst: int
+    db_path: str
+    log_limit_bytes: int
+
+
 class MockApp:
     """An ASGI app that behaves like Pingback; also the handle tests use to control it.
 
-    Attributes: `store` (the `Store`), `limiter` (the `TokenBucketLimiter`), `api_keys`,
-    `faults` (injected answers), `recorder` (the request log).
+    The whole mock's controls are here (`reset()`, `add_segmentation_list`, `requests()`,
+    `request_counts()`, tenants coming and going); one account's are on its `Tenant`
+    (`tenant(key)`). Attributes: `store` (the `Store`), `limiter` (the `TokenBucketLimiter`),
+    `faults` (injected answers), `recorder` (request logs and counts).
     `app.state.mock` is the app itself, for code that expects Starlette-style state.
     """
 
@@ -108,119 +134,94 @@ class MockApp:
         rate_limit: float = 5.0,
         burst: int = 2,
         db_path: str = ":memory:",
+        log_limit_bytes: int = MAX_LOG_BYTES,
     ) -> None:
         keys = tuple(dict.fromkeys(api_keys))
-        if not keys or not all(isinstance(key, str) and is_header_value(key) for key in keys):
-            raise ValueError(
-                "api_keys must be non-empty strings that can be header values "
-                "(printable ASCII, no surrounding whitespace)"
-            )
-        if any(not list_id for list_id in segmentation_lists):
-            raise ValueError("segmentation list ids must be non-empty strings")
-        self.api_keys = keys
+        for key in keys:
+            _check_key(key)
         self.limiter = TokenBucketLimiter(rate_limit, burst)
+        self.recorder = Recorder(log_limit_bytes)
         self.store = Store(db_path, segmentation_lists=segmentation_lists)
-        self._accounts = {key: account_id(key, self.store) for key in keys}
-        if self.store.persistent:
-            for key, account in self._accounts.items():
-                if self.store.adopt_account(_unsalted_account_id(key), account):
-                    logger.info("mock: moved an account's data to its salted id")
         self.faults = Faults()
-        self.recorder = Recorder()
         self.state = SimpleNamespace(mock=self)
-        self._counts: dict[str | None, dict[int, int]] = {}
-        self._counts_lock = threading.Lock()
+        # key -> account; replaced whole (never changed in place) when tenants come and go, so
+        # the server thread reads it without a lock while a test thread adds a tenant.
+        self._accounts: dict[str, str] = {}
+        self._tenants_lock = threading.Lock()
+        for key in keys:
+            self.add_tenant(key)
 
-    # -- test controls (Python side; `/_mock/` routes call the same methods with their key) ----
+    # -- the whole mock's controls (one account's: `Tenant`, in controls.py) -----------------
 
     @property
-    def segmentation_lists(self) -> list[str]:
-        """The segmentation list ids every account has (configured or added without a key)."""
-        return self.store.segmentation_lists()
+    def api_keys(self) -> tuple[str, ...]:
+        """The keys the mock accepts, in the order they were configured or added."""
+        return tuple(self._accounts)
 
     def account(self, api_key: str | None = None) -> str:
-        """The account of a configured key (default: the first key)."""
-        key = self.api_keys[0] if api_key is None else api_key
-        if key not in self._accounts:
+        """The account of a key (default: the first key); KeyError when it is not accepted."""
+        accounts = self._accounts
+        key = next(iter(accounts), None) if api_key is None else api_key
+        if key is None or key not in accounts:
             raise KeyError("unknown API key")
-        return self._accounts[key]
+        return accounts[key]
 
-    def add_segmentation_list(self, list_id: str, *, api_key: str | None = None) -> None:
-        """Seed a segmentation list, as Pingback support would create one: for every account,
-        or only for the account of `api_key`."""
-        if not list_id:
-            raise ValueError("list id must be a non-empty string")
-        account = None if api_key is None else self.account(api_key)
-        self.store.add_segmentation_list(list_id, account=account)
+    def tenant(self, api_key: str | None = None) -> Tenant:
+        """The controls of a key's account (default: the first key's)."""
+        if api_key is None:
+            api_key = next(iter(self._accounts), None)
+            if api_key is None:
+                raise KeyError("the mock has no API key")
+        return Tenant(self, api_key)
+
+    def add_tenant(self, api_key: str) -> Tenant:
+        """Accept one more key, with an account of its own (empty unless `--db` kept one)."""
+        _check_key(api_key)
+        account = account_id(api_key, self.store)
+        if self.store.persistent and self.store.adopt_account(
+            _unsalted_account_id(api_key), account
+        ):
+            logger.info("mock: moved an account's data to its salted id")
+        with self._tenants_lock:
+            self._accounts = {**self._accounts, api_key: account}
+        return Tenant(self, api_key)
+
+    def remove_tenant(self, api_key: str) -> None:
+        """Stop accepting a key and forget its account: data, faults, log, counts."""
+        tenant = self.tenant(api_key)
+        with self._tenants_lock:
+            self._accounts = {k: v for k, v in self._accounts.items() if k != api_key}
+        tenant.reset()
 
     def partition(self, api_key: str | None = None, developer_mode: bool = False) -> Partition:
         """The data partition of a key (default: the first key) and mode."""
         return Partition(self.account(api_key), developer_mode)
 
-    def blacklist(
-        self,
-        email: str,
-        *,
-        api_key: str | None = None,
-        developer_mode: bool = False,
-        blacklisted: bool = True,
-    ) -> dict[str, Any]:
-        """Blacklist (or un-blacklist) a subscriber; raises `ApiError` 404 if unknown."""
-        return self.store.set_blacklisted(
-            self.partition(api_key, developer_mode), email, blacklisted
-        )
+    @property
+    def segmentation_lists(self) -> list[str]:
+        """The segmentation list ids every account has (configured or added for all)."""
+        return self.store.segmentation_lists()
 
-    def inject(
-        self,
-        status: int,
-        *,
-        times: int = 1,
-        operation: str | None = None,
-        retry_after: float | None = None,
-        delay: float | None = None,
-        api_key: str | None = None,
-    ) -> None:
-        """Answer the next `times` requests of `api_key`'s account (to `operation`, an
-        operationId; None: any) with `status` and the documented error body, after `delay`
-        seconds, with `Retry-After: retry_after` when given. ValueError if out of range."""
-        fault = Fault(status, times, operation, retry_after, delay)
-        self.faults.add(self.account(api_key), fault)
+    def add_segmentation_list(self, list_id: str) -> None:
+        """Seed a segmentation list for every account, as Pingback support would create one
+        (one account's own: `tenant(key).add_segmentation_list`)."""
+        self.store.add_segmentation_list(list_id)
 
-    def requests(self, api_key: str | None = None) -> list[RecordedRequest]:
-        """Recorded `/v1` requests, oldest first: every one, or only those of `api_key`."""
-        if api_key is None:
-            return self.recorder.entries(every=True)
-        return self.recorder.entries(self.account(api_key))
+    def requests(self) -> list[RecordedRequest]:
+        """Every account's recorded `/v1` requests, in arrival order (one account's:
+        `tenant(key).requests`); requests without a valid key are never recorded."""
+        return self.recorder.entries()
 
-    def reset(self, *, api_key: str | None = None) -> None:
-        """Back to the start: everything (subscribers, lists added since, buckets, faults, log,
-        counts), or only what belongs to the account of `api_key`."""
-        if api_key is None:
-            self.store.reset()
-            self.limiter.reset()
-            self.faults.clear()
-            self.recorder.clear(every=True)
-            with self._counts_lock:
-                self._counts.clear()
-            return
-        account = self.account(api_key)
-        self.store.reset_account(account)
-        self.limiter.reset(api_key)
-        self.faults.clear(account)
-        self.recorder.clear(account)
-        with self._counts_lock:
-            self._counts.pop(account, None)
+    def request_counts(self) -> dict[int, int]:
+        """Responses sent on non-control routes, by HTTP status, to everyone (keyless too)."""
+        return self.recorder.counts(every=True)
 
-    def request_counts(self, api_key: str | None = None) -> dict[int, int]:
-        """Responses sent on non-control routes, by HTTP status: all, or `api_key`'s."""
-        with self._counts_lock:
-            if api_key is not None:
-                return dict(self._counts.get(self.account(api_key), {}))
-            total: dict[int, int] = {}
-            for counts in self._counts.values():
-                for status, n in counts.items():
-                    total[status] = total.get(status, 0) + n
-            return total
+    def reset(self) -> None:
+        """Back to the start: subscribers, lists added since, buckets, faults, logs, counts."""
+        self.store.reset()
+        self.limiter.reset()
+        self.faults.clear()
+        self.recorder.clear()
 
     def close(self) -> None:
         """Release the database connection."""
@@ -275,18 +276,22 @@ class MockApp:
     def _record(
         self, scope: Scope, request: _Request, operation: Operation | None, status: int
     ) -> None:
-        with self._counts_lock:
-            counts = self._counts.setdefault(request.account, {})
-            counts[status] = counts.get(status, 0) + 1
+        accounts = self._accounts
+        account = accounts.get(request.api_key) if request.api_key else None
+        if account is None:  # no valid key: counted, never in anyone's log
+            self.recorder.count(None, status)
+            return
         self.recorder.add(
             RecordedRequest(
                 method=scope["method"],
                 path=scope["path"],
+                query=scope.get("query_string", b""),
                 raw_headers=scope["headers"],
                 raw_body=request.raw_body,
                 status=status,
                 operation=None if operation is None else operation.value,
-                account=request.account,
+                account=account,
+                keys=accounts.keys(),
             )
         )
 
@@ -307,7 +312,7 @@ class MockApp:
         api_key = request.api_key or ""
         if op.is_control:
             body = await self._json_body(receive, request, optional=True)
-            return controls.handle(self, op, scope["method"], body, api_key)
+            return controls.handle(Tenant(self, api_key), op, scope["method"], body)
 
         if op in _BODY_OPERATIONS:
             request.raw_body = await read_body(receive, request.content_length)
@@ -366,19 +371,6 @@ class MockApp:
         return cls._decode_body(request, optional=optional)
 
 
-def create_app(
-    *,
-    api_keys: Sequence[str] = ("test-key",),
-    segmentation_lists: Sequence[str] = (),
-    rate_limit: float = 5.0,
-    burst: int = 2,
-    db_path: str = ":memory:",
-) -> MockApp:
-    """Build a mock Pingback ASGI app (`rate_limit=0` turns limiting off)."""
-    return MockApp(
-        api_keys=api_keys,
-        segmentation_lists=segmentation_lists,
-        rate_limit=rate_limit,
-        burst=burst,
-        db_path=db_path,
-    )
+def create_app(**options: Unpack[MockOptions]) -> MockApp:
+    """Build a mock Pingback ASGI app (`rate_limit=0` turns limiting off); see `MockApp`."""
+    return MockApp(**options)

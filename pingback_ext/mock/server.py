@@ -9,12 +9,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
-from pingback_ext.mock.app import MockApp, create_app
-from pingback_ext.mock.recorder import RecordedRequest
+from pingback_ext.mock.app import MockApp, MockOptions, create_app
 
 if TYPE_CHECKING:
     import uvicorn
@@ -65,94 +64,40 @@ def uvicorn_server(app: MockApp, log_level: str = "warning") -> uvicorn.Server:
 
 
 class RunningMock:
-    """A mock being served: where to reach it and how to control it."""
+    """A mock being served: where to reach it, and its app (`app`), which holds the controls:
+    the whole mock's (`app.reset()`, `app.request_counts()`, ...) and one account's
+    (`app.tenant(key).inject(503)`)."""
 
     def __init__(self, app: MockApp, base_url: str) -> None:
         self.app = app
+        #: `http://127.0.0.1:PORT/v1`
         self.base_url = base_url
+        #: `http://127.0.0.1:PORT`, where the `/_mock/` controls are
         self.root_url = base_url.removesuffix("/v1")
-        self.api_keys = app.api_keys
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        """The keys the mock accepts."""
+        return self.app.api_keys
 
     @property
     def api_key(self) -> str:
-        """The first configured key."""
-        return self.api_keys[0]
-
-    @property
-    def segmentation_lists(self) -> list[str]:
-        """Every segmentation list id that exists."""
-        return self.app.segmentation_lists
-
-    def add_segmentation_list(self, list_id: str) -> None:
-        """Seed a segmentation list."""
-        self.app.add_segmentation_list(list_id)
-
-    def blacklist(
-        self,
-        email: str,
-        *,
-        api_key: str | None = None,
-        developer_mode: bool = False,
-        blacklisted: bool = True,
-    ) -> dict[str, Any]:
-        """Blacklist (or clear) a subscriber."""
-        return self.app.blacklist(
-            email, api_key=api_key, developer_mode=developer_mode, blacklisted=blacklisted
-        )
-
-    def inject(
-        self,
-        status: int,
-        *,
-        times: int = 1,
-        operation: str | None = None,
-        retry_after: float | None = None,
-        delay: float | None = None,
-        api_key: str | None = None,
-    ) -> None:
-        """Answer the next `times` requests with `status` (see MockApp.inject)."""
-        self.app.inject(
-            status,
-            times=times,
-            operation=operation,
-            retry_after=retry_after,
-            delay=delay,
-            api_key=api_key,
-        )
-
-    def requests(self, api_key: str | None = None) -> list[RecordedRequest]:
-        """Recorded `/v1` requests, oldest first (see MockApp.requests)."""
-        return self.app.requests(api_key)
-
-    def reset(self, *, api_key: str | None = None) -> None:
-        """Back to the configured start state: all of it, or `api_key`'s account only."""
-        self.app.reset(api_key=api_key)
-
-    def request_counts(self, api_key: str | None = None) -> dict[int, int]:
-        """Responses sent on `/v1` and unknown routes, by status."""
-        return self.app.request_counts(api_key)
+        """The first key."""
+        return self.app.api_keys[0]
 
 
 @contextmanager
 def serve_mock(
-    *,
-    api_keys: Sequence[str] = ("test-key",),
-    segmentation_lists: Sequence[str] = (),
-    rate_limit: float = 5.0,
-    burst: int = 2,
-    db_path: str = ":memory:",
-    host: str = "127.0.0.1",
-    port: int = 0,
+    *, host: str = "127.0.0.1", port: int = 0, **options: Unpack[MockOptions]
 ) -> Iterator[RunningMock]:
-    """Serve a fresh mock on loopback in a background thread for the `with` block."""
-    app = create_app(
-        api_keys=api_keys,
-        segmentation_lists=segmentation_lists,
-        rate_limit=rate_limit,
-        burst=burst,
-        db_path=db_path,
-    )
-    sock = bind_socket(host, port)
+    """Serve a fresh mock (`create_app(**options)`) on loopback in a background thread for the
+    `with` block."""
+    app = create_app(**options)
+    try:
+        sock = bind_socket(host, port)
+    except OSError:
+        app.close()
+        raise
     server = uvicorn_server(app)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="pingback-mock", daemon=True

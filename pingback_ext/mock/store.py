@@ -98,6 +98,11 @@ _SUBSCRIBER_COLUMNS = (
 )
 
 
+def _check_list_id(list_id: object) -> None:
+    if not isinstance(list_id, str) or not list_id:
+        raise ValueError("segmentation list ids must be non-empty strings")
+
+
 @dataclass(frozen=True)
 class Partition:
     """Whose data a request sees: one account (API key) in production or sandbox mode."""
@@ -122,6 +127,9 @@ class Store:
         segmentation_lists: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
+        lists = tuple(segmentation_lists)
+        for list_id in lists:
+            _check_list_id(list_id)
         self._clock = clock
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
@@ -134,7 +142,7 @@ class Store:
         self.persistent = db_path != ":memory:"
         #: This database's own random salt for account ids: made with it, kept across restarts.
         self.salt = self._salt()
-        self._configured_lists = tuple(segmentation_lists)
+        self._configured_lists = lists
         for list_id in self._configured_lists:
             self.add_segmentation_list(list_id)
 
@@ -183,7 +191,8 @@ class Store:
 
     def add_segmentation_list(self, list_id: str, *, account: str | None = None) -> None:
         """Seed a list id (idempotent) for every account, or for one; lists come from Pingback
-        support, no API creates them."""
+        support, no API creates them. ValueError unless it is a non-empty string."""
+        _check_list_id(list_id)
         with self._tx() as conn:
             if account is None:
                 conn.execute(

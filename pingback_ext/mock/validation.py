@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
+from pingback_ext import emails
 from pingback_ext.mock.errors import ApiError, invalid_input
 
 STATUSES = ("free_subscriber", "paid_subscriber", "unsubscribed_subscriber")
@@ -49,24 +48,8 @@ class UpdateInput:
 
 
 def is_valid_email(value: str) -> bool:
-    """True for an ASCII (`format: email`, not `idn-email`) syntactically valid address.
-
-    Deliverability and special-use domain checks are off: `user@example.test` is accepted,
-    as test generators produce it.
-    """
-    if not value.isascii():
-        return False
-    try:
-        validate_email(
-            value,
-            check_deliverability=False,
-            globally_deliverable=False,
-            test_environment=True,
-            allow_smtputf8=False,
-        )
-    except EmailNotValidError:
-        return False
-    return True
+    """The toolkit's one email rule (pingback_ext.emails), as the client and the importer use it."""
+    return emails.is_valid_email(value)
 
 
 def is_valid_phone(value: str) -> bool:

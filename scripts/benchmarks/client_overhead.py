@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 
 import httpx
-from pingback_client import AuthenticatedClient
-from pingback_client.api.subscribers import get_subscriber
 
 from pingback_ext import Pingback
+from pingback_ext._generated import AuthenticatedClient
+from pingback_ext._generated.api.subscribers import get_subscriber
 
 BASE_URL = "https://connect.pingback.com/v1"
 BODY = json.dumps(

@@ -58,7 +58,7 @@ def env_for(mock: RunningMock, home: Path) -> dict[str, str]:
 
 
 def sent(mock: RunningMock) -> int:
-    return sum(mock.request_counts().values())
+    return sum(mock.app.request_counts().values())
 
 
 def run_import(mock: RunningMock, home: Path, *args: str) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def first_request_seconds(mock: RunningMock, home: Path, source: Path) -> float:
 def seed_state(mock: RunningMock, home: Path, rows: int) -> None:
     """Write the state a finished import of `write_csv(rows)` leaves (setup, not measured)."""
     settings = resolve(api_key=KEY, base_url=mock.base_url, developer_mode=False,
-                       timeout=None, max_retries=None)  # fmt: skip
+                       timeout=None, max_retries=0)  # fmt: skip
     from pingback_ext.sync_state import default_path
 
     with SyncState(default_path(settings, {"XDG_STATE_HOME": str(home)}), settings) as state:

@@ -10,6 +10,11 @@ spec was built from (codegen.baseline), or against --baseline FILE.
 
 The generator writes into a fresh temporary folder that then replaces generated/pingback_client
 whole, so files it no longer produces do not linger (its --overwrite keeps them).
+
+The generator reads the derived spec as the lenient reader reads answers
+(`pingback_ext.spec.with_lenient_types`: a custom field's value is `str | int | float | bool`),
+and the package it writes gets a `py.typed` marker (PEP 561; the generator writes none, and
+without it type checkers see every model field as Any) and a docstring per API tag package.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pathlib import Path
 from codegen import baseline, spec_io
 from codegen.derive import DerivationError, derive
 from codegen.specdiff import diff, is_breaking, one_line, render
+from pingback_ext.spec import with_lenient_types
 
 CONFIG = Path(__file__).with_name("openapi-python-client.yaml")
 GENERATED = spec_io.REPO_ROOT / "generated" / "pingback_client"
@@ -74,12 +80,23 @@ def _same_tree(left: Path, right: Path) -> list[str]:
 
 def build(upstream: Path, workdir: Path) -> tuple[str, Path]:
     """Derive and generate into `workdir`; return the derived YAML text and the package path."""
-    derived_text = spec_io.dump(derive(spec_io.load(upstream), upstream))
-    derived_path = workdir / "pingback.derived.yaml"
-    derived_path.write_text(derived_text, encoding="utf-8")
+    derived = derive(spec_io.load(upstream), upstream)
+    derived_text = spec_io.dump(derived)
+    reader_view = workdir / "pingback.reader.yaml"
+    reader_view.write_text(spec_io.dump(with_lenient_types(derived)), encoding="utf-8")
     package = workdir / "pingback_client"
-    generate(derived_path, package)
+    generate(reader_view, package)
+    (package / "py.typed").write_text("", encoding="utf-8")
+    name_tag_packages(package)
     return derived_text, package
+
+
+def name_tag_packages(package: Path) -> None:
+    """Give each `api/<tag>/__init__.py` a docstring naming its tag: the generator writes the
+    same one into each, and identical files in a wheel are check-wheel-contents' W002."""
+    for init in sorted(package.glob("api/*/__init__.py")):
+        tag = init.parent.name
+        init.write_text(f'"""Endpoint functions of the `{tag}` operations."""\n', encoding="utf-8")
 
 
 def _fail(message: str) -> None:

@@ -25,13 +25,36 @@ def load(path: Path) -> Document:
     return load_with_text(path)[0]
 
 
+MAX_BYTES = 1 << 20  # 1 MiB; the real spec is 26 KB, and YAML parses at a few hundred KB/s
+
+# libyaml's parser when PyYAML was built with it: several times faster and it refuses deep
+# nesting itself; the constructor (what safe loading allows) is the same Python code.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_text(path: Path) -> str:
+    """A spec's text, at most MAX_BYTES: /dev/zero or a huge file is refused after reading
+    one byte past the limit, never read to the end (no size cap meant 19.5 GB, then a raw
+    MemoryError). Reads once, so `<(git show ...)` works as a path too."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(
+            f"{path}: cannot read: larger than {MAX_BYTES // (1 << 20)} MiB (the real spec is "
+            "about 26 KB)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: cannot read: {exc}") from None
+
+
 def load_with_text(path: Path) -> tuple[Document, str]:
     """The document and its text, read once (so `<(git show ...)` works as a path too)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise SpecError(f"{path}: cannot read: {reason}") from None
+    text = read_text(path)
     try:
         return yaml_load_text(text), text
     except SpecError as exc:
@@ -40,7 +63,7 @@ def load_with_text(path: Path) -> tuple[Document, str]:
 
 def yaml_load_text(text: str) -> Document:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_Loader)  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -21,8 +21,13 @@ attribute, the generated function the argument), and so are a renamed path param
 operationId. Additions to responses are named, not failed, because our client reads
 forward-compatibly (unknown fields and values pass through).
 
+Rule by rule against oasdiff's families (what it says, what we say, why): docs/spec-gate.md.
+
 Descriptions, examples, summaries and unreferenced components are not the API surface.
-`$ref`s are followed (circular ones stop), parameters merge path level and operation level,
+`$ref`s are followed, and within one body, parameter or header each referenced schema is
+compared once, at the first path that reaches it (fan-out and cycles are linear, and a change
+in a component is one line there, not one per path); the total work and the input size are
+bounded (MAX_WORK, spec_io.MAX_BYTES). Parameters merge path level and operation level,
 `allOf` members merge into one schema, `anyOf`/`oneOf` alternatives are matched by title,
 then by shape, then by position (alternatives merged into one schema are each compared with
 it). An apiKey security scheme counts as the parameter it is, so moving the key between a
@@ -34,6 +39,7 @@ renamed).
 from __future__ import annotations
 
 import argparse
+import datetime
 import enum
 import json
 import re
@@ -63,6 +69,7 @@ TAGS = {
 }
 SIDES = ("api", "operation", "request", "response")
 CREDENTIAL = "x-spec-diff-api-key"  # marks a parameter that stands for an apiKey scheme
+SCOPE = "\x1f"  # between a scheme and one of its scopes in a security alternative
 WHOLE_API = "the whole API"
 
 
@@ -115,17 +122,20 @@ UPPER_BOUNDS = {
     "maxItems": "maximum item count",
     "maxProperties": "maximum property count",
     "maximum": "maximum",
+    "maxContains": "maximum matching item count",
 }
 LOWER_BOUNDS = {
     "minLength": "minimum length",
     "minItems": "minimum item count",
     "minProperties": "minimum property count",
     "minimum": "minimum",
+    "minContains": "minimum matching item count",
 }
 
 
 COUNT_FLOORS = ("minLength", "minItems", "minProperties")
 MAX_DEPTH = 64  # fields within fields; the real spec goes 4 deep
+MAX_WORK = 100_000  # schema comparisons and merges; the real spec needs about 900
 
 
 def _mapping(node: Any) -> dict[str, Any]:
@@ -186,6 +196,30 @@ def _enum(schema: dict[str, Any]) -> list[Any] | None:
 
 def _key(value: Any) -> str:
     return repr(value)
+
+
+def _same(was: Any, now: Any) -> bool:
+    """Equal values, NaN included (YAML's .nan is not equal to itself)."""
+    return bool(was == now) or _key(was) == _key(now)
+
+
+def _server_urls(servers: Any) -> list[str]:
+    if not isinstance(servers, list):
+        return []
+    found = [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
+    return [url.rstrip("/") or url for url in found]
+
+
+def _date(value: Any) -> datetime.date | None:
+    """An `x-sunset` date: YAML reads 2026-01-31 as a date, quoted it is an ISO string."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def _merge(into: dict[str, Any], member: dict[str, Any]) -> None:
@@ -266,6 +300,10 @@ class Comparison:
     changes: list[Change] = field(default_factory=list)
     _operation: str = WHOLE_API
     _side: str = "api"
+    _work: int = 0
+    _root_default: bool = True
+    _compared: set[tuple[Any, Any]] = field(default_factory=set)
+    _kept: list[Any] = field(default_factory=list)
 
     # ---- recording
 
@@ -280,6 +318,8 @@ class Comparison:
         check_openapi(self.old)
         check_openapi(self.new)
         self._servers()
+        self._security_schemes()
+        self._webhooks()
         old_ops, new_ops = self._operations(self.old), self._operations(self.new)
         pairs: list[tuple[_Operation, _Operation]] = []
         for key in [k for k in old_ops if k in new_ops]:
@@ -302,15 +342,10 @@ class Comparison:
         return self.changes
 
     def _servers(self) -> None:
-        def urls(doc: Document) -> list[str]:
-            servers = doc.get("servers")
-            if not isinstance(servers, list):
-                return []
-            found = [str(s["url"]) for s in servers if isinstance(s, dict) and "url" in s]
-            return [url.rstrip("/") or url for url in found]
-
-        old, new = urls(self.old), urls(self.new)
         self._operation, self._side = WHOLE_API, "api"
+        self._urls(_server_urls(self.old.get("servers")), _server_urls(self.new.get("servers")))
+
+    def _urls(self, old: list[str], new: list[str]) -> None:
         gone = [u for u in old if u not in new]
         added = [u for u in new if u not in old]
         if len(gone) == 1 and len(added) == 1:
@@ -324,6 +359,59 @@ class Comparison:
             self._add(Severity.BREAKING, "server-removed", f"base URL {show(url)} removed")
         for url in added:
             self._add(Severity.COMPATIBLE, "server-added", f"new base URL {show(url)}")
+
+    def _webhooks(self) -> None:
+        """OpenAPI 3.1 webhooks: requests the server sends to the caller's own server. Our
+        client has no webhook code, so a change is named, not failed (oasdiff fails a removed
+        webhook: a receiver built from the spec stops getting it)."""
+        before = _mapping(self.old.get("webhooks"))
+        after = _mapping(self.new.get("webhooks"))
+        self._operation, self._side = WHOLE_API, "api"
+        for name in sorted(set(before) | set(after), key=str):
+            if name not in after:
+                self._add(Severity.COMPATIBLE, "webhook-removed", f"webhook {show(name)} removed")
+            elif name not in before:
+                self._add(Severity.COMPATIBLE, "webhook-added", f"new webhook {show(name)}")
+            elif _signature(before[name]) != _signature(after[name]):
+                self._add(Severity.COMPATIBLE, "webhook-changed", f"webhook {show(name)} changed")
+
+    def _security_schemes(self) -> None:
+        """Where OAuth 2 and OpenID Connect callers get tokens, and the scopes offered. Who
+        must send what is compared per operation (security); this is the rest. Named, not
+        failed: the generated client takes a token, never fetches one."""
+
+        def schemes(doc: Document) -> dict[str, dict[str, Any]]:
+            found = _mapping(_mapping(doc.get("components")).get("securitySchemes"))
+            return {str(k): _mapping(resolve(doc, v)) for k, v in found.items()}
+
+        def details(scheme: dict[str, Any]) -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            if isinstance(scheme.get("openIdConnectUrl"), str):
+                found["openIdConnectUrl"] = scheme["openIdConnectUrl"]
+            for flow, spec in _mapping(scheme.get("flows")).items():
+                for key in ("authorizationUrl", "tokenUrl", "refreshUrl"):
+                    if key in _mapping(spec):
+                        found[f"{flow} {key}"] = spec[key]
+                for scope in _mapping(_mapping(spec).get("scopes")):
+                    found[f"{flow} scope {scope}"] = True
+            return found
+
+        before, after = schemes(self.old), schemes(self.new)
+        self._operation, self._side = WHOLE_API, "api"
+        for name in [n for n in before if n in after]:
+            was, now = details(before[name]), details(after[name])
+            for key in sorted(set(was) | set(now)):
+                if _same(was.get(key), now.get(key)):
+                    continue
+                if " scope " in key:
+                    verb = "now offered" if key in now else "no longer offered"
+                    text = f"security scheme {show(name)}: {show(key)} {verb}"
+                else:
+                    text = (
+                        f"security scheme {show(name)}: {show(key)} "
+                        f"{show(was.get(key, '(none)'))} -> {show(now.get(key, '(none)'))}"
+                    )
+                self._add(Severity.COMPATIBLE, "security-scheme-changed", text)
 
     def _operations(self, doc: Document) -> dict[tuple[str, str], _Operation]:
         found = {}
@@ -352,12 +440,111 @@ class Comparison:
             )
         if old.op.get("deprecated") is not True and new.op.get("deprecated") is True:
             self._add(Severity.COMPATIBLE, "operation-deprecated", "now deprecated")
+        elif old.op.get("deprecated") is True and new.op.get("deprecated") is not True:
+            self._add(Severity.COMPATIBLE, "operation-reactivated", "no longer deprecated")
+        self._sunset(old.op, new.op, "")
+        self._tags(old, new)
+        self._operation_servers(old, new)
+        self._stability(old.op, new.op)
+        self._callbacks(old, new)
         self._side = "request"
         self._security(old, new)
         self._parameters(old, new)
         self._request_body(old, new)
         self._side = "response"
         self._responses(old, new)
+
+    def _operation_servers(self, old: _Operation, new: _Operation) -> None:
+        """`servers` on an operation or its path item replace the API's base URLs for it."""
+
+        def effective(doc: Document, op: _Operation) -> list[str] | None:
+            for node in (op.op, op.item):
+                if isinstance(node.get("servers"), list) and node["servers"]:
+                    return _server_urls(node["servers"])
+            return None
+
+        before, after = effective(self.old, old), effective(self.new, new)
+        if before is None and after is None:
+            return  # the API's own base URLs, compared once for the whole API
+        self._urls(
+            before if before is not None else _server_urls(self.old.get("servers")),
+            after if after is not None else _server_urls(self.new.get("servers")),
+        )
+
+    def _stability(self, was: dict[str, Any], now: dict[str, Any]) -> None:
+        """`x-stability-level` (draft < alpha < beta < stable), which oasdiff polices: named,
+        not failed; a lower level says the operation may change without notice."""
+        levels = ["draft", "alpha", "beta", "stable"]
+        before, after = was.get("x-stability-level"), now.get("x-stability-level")
+        if _same(before, after):
+            return
+        text = f"stability {show(before or '(none)')} -> {show(after or '(none)')}"
+        lower = before in levels and after in levels and levels.index(after) < levels.index(before)
+        self._add(Severity.COMPATIBLE, "stability-changed", text + (" (lower)" if lower else ""))
+
+    def _callbacks(self, old: _Operation, new: _Operation) -> None:
+        """Callbacks are requests the server makes to the caller's own server; our client has
+        no code for them, so a change is named, not failed."""
+        before, after = _mapping(old.op.get("callbacks")), _mapping(new.op.get("callbacks"))
+        for name in sorted(set(before) | set(after), key=str):
+            if name not in after:
+                self._add(Severity.COMPATIBLE, "callback-removed", f"callback {show(name)} removed")
+            elif name not in before:
+                self._add(Severity.COMPATIBLE, "callback-added", f"new callback {show(name)}")
+            elif _signature(before[name]) != _signature(after[name]):
+                text = f"callback {show(name)} changed (our client has no callback code)"
+                self._add(Severity.COMPATIBLE, "callback-changed", text)
+
+    def _tags(self, old: _Operation, new: _Operation) -> None:
+        """openapi-python-client puts each function in the module of its operation's first
+        tag (api/<tag>/): a changed first tag moves it, and `from ... import` breaks."""
+
+        def tags(op: _Operation) -> list[str]:
+            found = op.op.get("tags")
+            return [str(t) for t in found] if isinstance(found, list) else []
+
+        before, after = tags(old), tags(new)
+        if before == after:
+            return
+        text = f"tags {show(before)} -> {show(after)}"
+        if before[:1] != after[:1]:
+            self._add(
+                Severity.BREAKING,
+                "operation-module-changed",
+                text + " (the first tag names the generated function's module: it moves)",
+            )
+        else:
+            self._add(Severity.COMPATIBLE, "tags-changed", text)
+
+    def _sunset(self, was: dict[str, Any], now: dict[str, Any], place: str) -> None:
+        """`x-sunset`: the date after which a deprecated operation or parameter may go.
+
+        Reported, not BREAKING: this revision still serves the same calls; the date is a
+        schedule, and the removal itself, when it comes, is BREAKING. Deleting the date or
+        moving it earlier takes migration time from callers, so the line says so (oasdiff
+        fails those: its gate also polices deprecation policy, ours judges the revision)."""
+        before, after = was.get("x-sunset"), now.get("x-sunset")
+        if _same(before, after):
+            return
+        prefix = f"{place}: " if place else ""
+        if after is None:
+            text = f"{prefix}sunset {show(str(before))} deleted (no end date announced any more)"
+            self._add(Severity.COMPATIBLE, "sunset-deleted", text)
+            return
+        if before is None:
+            text = f"{prefix}sunset {show(str(after))} announced"
+            self._add(Severity.COMPATIBLE, "sunset-added", text)
+            return
+        old_date, new_date = _date(before), _date(after)
+        text = f"{prefix}sunset {show(str(before))} -> {show(str(after))}"
+        if old_date is not None and new_date is not None and new_date < old_date:
+            self._add(
+                Severity.COMPATIBLE, "sunset-earlier", text + " (earlier: less time to migrate)"
+            )
+        elif old_date is not None and new_date is not None and new_date > old_date:
+            self._add(Severity.COMPATIBLE, "sunset-later", text + " (later)")
+        else:
+            self._add(Severity.COMPATIBLE, "sunset-changed", text)
 
     # ---- security
 
@@ -412,15 +599,30 @@ class Comparison:
                 elif kind == "http":
                     described.add(f"http {str(scheme.get('scheme', '')).lower()}")
                 else:
+                    # Each scope on its own: asking for fewer scopes strands no caller (a
+                    # token with [read, write] still has write), asking for more does.
                     listed = scopes if isinstance(scopes, list) else []
-                    described.add(f"{kind} {name} {sorted(map(str, listed))}")
+                    described.add(f"{kind} {name}")
+                    described |= {f"{kind} {name}{SCOPE}{scope}" for scope in map(str, listed)}
             found.append(frozenset(described))
         return found
 
     @staticmethod
     def _show_alts(alternatives: list[frozenset[str]]) -> str:
-        shown = [" + ".join(sorted(a)) or "none" for a in alternatives]
-        return show(" or ".join(shown))
+        def one(alternative: frozenset[str]) -> str:
+            scopes: dict[str, list[str]] = {}
+            for item in sorted(alternative):
+                base, separator, scope = item.partition(SCOPE)
+                if separator:
+                    scopes.setdefault(base, []).append(scope)
+            parts = [
+                f"{item} [{', '.join(scopes[item])}]" if item in scopes else item
+                for item in sorted(alternative)
+                if SCOPE not in item
+            ]
+            return " + ".join(parts) or "none"
+
+        return show(" or ".join(one(a) for a in alternatives))
 
     # ---- parameters
 
@@ -490,7 +692,39 @@ class Comparison:
                 self._add(Severity.BREAKING, "parameter-now-required", f"{place}: now required")
             elif was.get("required") is True and now.get("required") is not True:
                 self._add(Severity.COMPATIBLE, "parameter-now-optional", f"{place}: now optional")
-            self._schema(self._param_schema(was), self._param_schema(now), place, "", REQUEST, ())
+            if was.get("deprecated") is not True and now.get("deprecated") is True:
+                self._add(Severity.COMPATIBLE, "parameter-deprecated", f"{place}: now deprecated")
+            elif was.get("deprecated") is True and now.get("deprecated") is not True:
+                text = f"{place}: no longer deprecated"
+                self._add(Severity.COMPATIBLE, "parameter-reactivated", text)
+            self._sunset(was, now, place)
+            self._serialization(was, now, place)
+            was_schema, now_schema = self._param_schema(was), self._param_schema(now)
+            self._default(
+                self._flatten(self.old, was_schema)[0],
+                self._flatten(self.new, now_schema)[0],
+                place,
+                REQUEST,
+                required=was.get("required") is True,
+            )
+            self._root(was_schema, now_schema, place, REQUEST, root_default=False)
+
+    def _serialization(self, was: dict[str, Any], now: dict[str, Any], place: str) -> None:
+        """style, explode and allowReserved decide how a value is written into the URL or
+        header: the server now reads another encoding than the old client writes."""
+        for key in ("style", "explode", "allowReserved"):
+            if was.get(key) != now.get(key):
+                text = f"{place}: {key} {show(was.get(key, '(default)'))} -> " + show(
+                    now.get(key, "(default)")
+                )
+                self._add(Severity.BREAKING, "parameter-serialization-changed", text)
+        if bool(was.get("allowEmptyValue")) != bool(now.get("allowEmptyValue")):
+            allowed = bool(now.get("allowEmptyValue"))
+            self._add(
+                Severity.COMPATIBLE if allowed else Severity.BREAKING,
+                "parameter-empty-value-changed",
+                f"{place}: empty value {'now' if allowed else 'no longer'} allowed",
+            )
 
     @staticmethod
     def _param_schema(param: dict[str, Any]) -> Any:
@@ -541,20 +775,18 @@ class Comparison:
         common = [m for m in before if m in after]
         for media in common:
             label = place if len(common) == 1 else f"{place} ({show(media)})"
-            self._schema(
+            self._root(
                 _mapping(before[media]).get("schema", {}),
                 _mapping(after[media]).get("schema", {}),
                 label,
-                "",
                 side,
-                (),
             )
 
     def _responses(self, old: _Operation, new: _Operation) -> None:
         before = {str(k): v for k, v in _mapping(old.op.get("responses")).items()}
         after = {str(k): v for k, v in _mapping(new.op.get("responses")).items()}
         for status in [s for s in before if s not in after]:
-            self._add(Severity.BREAKING, "status-removed", f"status {show(status)} removed")
+            self._status_removed(status)
         for status in [s for s in after if s not in before]:
             self._add(Severity.TOLERATED, "status-added", f"new status {show(status)}")
         for status in [s for s in before if s in after]:
@@ -562,6 +794,27 @@ class Comparison:
             now = _mapping(resolve(self.new, after[status]))
             self._headers(was, now, show(status))
             self._content(was, now, f"{show(status)} body", RESPONSE)
+
+    def _status_removed(self, status: str) -> None:
+        """A success status removed breaks the calls that got it. An error status or the
+        `default` response removed is named, not failed: the answer still arrives as an
+        APIError (errors.error_class picks the class by errorCode first, and an undeclared
+        status is UnexpectedStatus), and the server says it no longer sends it."""
+        if status == "default":
+            self._add(
+                Severity.COMPATIBLE,
+                "default-response-removed",
+                "default response removed (undeclared statuses are errors to our client anyway)",
+            )
+        elif status.startswith("2"):
+            self._add(Severity.BREAKING, "status-removed", f"status {show(status)} removed")
+        else:
+            self._add(
+                Severity.COMPATIBLE,
+                "error-status-removed",
+                f"status {show(status)} removed (not a success: our client maps undeclared "
+                "statuses to errors anyway)",
+            )
 
     def _headers(self, was: dict[str, Any], now: dict[str, Any], status: str) -> None:
         def headers(doc: Document, response: dict[str, Any]) -> dict[str, Any]:
@@ -580,13 +833,20 @@ class Comparison:
                 Severity.TOLERATED, "response-header-added", f"{status} new header {show(name)}"
             )
         for name in [n for n in before if n in after]:
-            self._schema(
+            place = f"{status} header {show(name)}"
+            was_required = before[name].get("required") is True
+            now_required = after[name].get("required") is True
+            if was_required and not now_required:
+                text = f"{place}: no longer always sent"
+                self._add(Severity.BREAKING, "response-header-now-optional", text)
+            elif now_required and not was_required:
+                text = f"{place}: now always sent"
+                self._add(Severity.COMPATIBLE, "response-header-now-required", text)
+            self._root(
                 self._param_schema(before[name]),
                 self._param_schema(after[name]),
                 f"{status} header {show(name)}",
-                "",
                 RESPONSE,
-                (),
             )
 
     # ---- schemas
@@ -594,6 +854,7 @@ class Comparison:
     def _flatten(self, doc: Document, node: Any, depth: int = 0) -> tuple[dict[str, Any], str]:
         """Resolve refs and merge allOf members (a lone anyOf/oneOf member is the same thing);
         return the schema and the $refs it was reached through (its own, its members')."""
+        self._spend()
         ref = str(node.get("$ref") or "") if isinstance(node, dict) else ""
         schema = resolve(doc, node)
         if not isinstance(schema, dict):
@@ -619,6 +880,44 @@ class Comparison:
             del merged["properties"]
         return merged, "|".join(refs)
 
+    def _root(
+        self,
+        old_node: Any,
+        new_node: Any,
+        place: str,
+        side: _Side,
+        *,
+        root_default: bool = True,
+    ) -> None:
+        """Compare one body, parameter or header schema. Within it each pair of referenced
+        schemas is compared once, at the first path that reaches it: a component reached by
+        many paths (fan-out, cycles) is reported once, not once per path.
+
+        Defaults: a field's is judged by its parent (which knows if it is required), a
+        parameter's by _parameters; the root's here unless `root_default` is False."""
+        self._compared = set()
+        self._kept = []
+        self._root_default = root_default
+        self._schema(old_node, new_node, place, "", side, ())
+
+    def _identity(self, node: Any, ref: str) -> Any:
+        """What names a schema for the compared-once rule: its $ref(s), or for an inline
+        schema the node itself (a YAML alias shares it like a $ref does); kept alive so that
+        its id cannot be reused while the body is compared."""
+        if ref:
+            return ref
+        self._kept.append(node)
+        return ("inline", id(node))
+
+    def _spend(self, steps: int = 1) -> None:
+        """Bound the work: a document crafted to make comparing explode is refused."""
+        self._work += steps
+        if self._work > MAX_WORK:
+            raise SpecError(
+                f"too complex to compare (more than {MAX_WORK:,} schema comparisons; "
+                "the real spec needs about 900)"
+            )
+
     def _schema(
         self,
         old_node: Any,
@@ -628,16 +927,20 @@ class Comparison:
         side: _Side,
         seen: tuple[tuple[str, str], ...],
     ) -> None:
+        self._spend()
         old, old_ref = self._flatten(self.old, old_node)
         new, new_ref = self._flatten(self.new, new_node)
         if old_ref or new_ref:
-            if (old_ref, new_ref) in seen:
-                return  # a circular schema: this pair is being compared further up
             seen = (*seen, (old_ref, new_ref))
         if len(seen) > MAX_DEPTH or path.count(".") + path.count("[]") > MAX_DEPTH:
-            return  # deeper than any real body; circular through shapes no $ref names
+            return  # deeper than any real body (and not marked: a shorter path may come)
+        pair = (self._identity(old_node, old_ref), self._identity(new_node, new_ref))
+        if pair in self._compared:
+            return  # compared already: by another path (fan-out) or further up (a cycle)
+        self._compared.add(pair)
         at = f"{place} field {path}" if path else place
 
+        self._discriminator(old, new, at, side)
         old_variants, new_variants = _variants(old), _variants(new)
         if len(old_variants) > 1 or len(new_variants) > 1:
             self._alternatives_of(old_variants, new_variants, place, path, side, seen)
@@ -688,18 +991,45 @@ class Comparison:
         self._format(old, new, at, side)
         self._enum(old, new, at, side)
         self._bounds(old, new, at, side)
+        self._extensible_enum(old, new, at, side)
+        if (path == "" and self._root_default) or path.endswith(("[]", ".*")):
+            # Not a named field (whose parent judges its default): a whole body, an item, a
+            # map value. No generated argument or attribute takes these defaults.
+            self._default(old, new, at, side, required=False, sent=False)
         if old.get("deprecated") is not True and new.get("deprecated") is True:
             self._add(Severity.COMPATIBLE, "deprecated", f"{at}: now deprecated")
-        if side.request and "default" in old and old.get("default") != new.get("default"):
-            self._add(
-                Severity.COMPATIBLE,
-                "default-changed",
-                f"{at}: default {show(old.get('default'))} -> {show(new.get('default', '(none)'))}",
-            )
+        elif old.get("deprecated") is True and new.get("deprecated") is not True:
+            self._add(Severity.COMPATIBLE, "reactivated", f"{at}: no longer deprecated")
         self._properties(old, new, place, path, side, seen)
         if "items" in old or "items" in new:
             self._schema(old.get("items", {}), new.get("items", {}), place, f"{path}[]", side, seen)
         self._additional(old, new, at, side)
+        was_values, now_values = old.get("additionalProperties"), new.get("additionalProperties")
+        if isinstance(was_values, dict) and isinstance(now_values, dict):
+            self._schema(was_values, now_values, place, f"{path}.*", side, seen)
+        self._other_keywords(old, new, at, side)
+
+    def _other_keywords(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side
+    ) -> None:
+        """Keywords no rule above reads (JSON Schema 2020-12's if/then/else, contains,
+        dependentRequired, patternProperties, propertyNames, unevaluated*, prefixItems,
+        content*, not, ...) still count: one added constrains, one removed frees, one
+        changed differs. Shown by name, so a change there is never "No API change"."""
+        for key in sorted(set(old) | set(new), key=str):
+            if key in COMPARED or key in DOCUMENTATION or str(key).startswith("x-"):
+                continue
+            if key in old and key in new and _signature(old[key]) == _signature(new[key]):
+                continue
+            if key not in new:
+                text = f"{at}: keyword {show(key)} removed"
+                self._add(side.wider(), "keyword-removed", text)
+            elif key not in old:
+                text = f"{at}: keyword {show(key)} added ({show(new[key])})"
+                self._add(side.narrower(), "keyword-added", text)
+            else:
+                text = f"{at}: keyword {show(key)} changed"
+                self._add(side.different(), "keyword-changed", text)
 
     def _type(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> bool:
         before, after = _types(old), _types(new)
@@ -717,7 +1047,7 @@ class Comparison:
 
     def _format(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
         before, after = old.get("format"), new.get("format")
-        if before == after:
+        if _same(before, after):
             return
         text = f"{at}: format {show(before or '(none)')} -> {show(after or '(none)')}"
         if side.request and after is None:
@@ -725,6 +1055,144 @@ class Comparison:
         else:
             # In a response the generated model's Python type follows the format.
             self._add(Severity.BREAKING, "format-changed", text)
+
+    def _default(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        at: str,
+        side: _Side,
+        *,
+        required: bool,
+        sent: bool = True,
+    ) -> None:
+        """A default is what a call that omits the value means.
+
+        Requests: openapi-python-client makes the spec's default the generated argument's
+        default and sends it (`limit: int | Unset = 10` sends limit=10). So a default added
+        to an optional input, changed or removed makes the same Python call send another
+        request after regeneration, and a raw caller that omits it gets the new meaning:
+        BREAKING (as oasdiff rules for parameters). A default added to a required input
+        changes no call: every caller passes it today. Responses: our models leave an absent
+        field UNSET and never fill in defaults, so a response default is named, not failed.
+        So is the default of a whole body, an array item or a map value (`sent=False`): no
+        generated argument or attribute takes it, so no call changes.
+        """
+        had, has = "default" in old, "default" in new
+        if (not had and not has) or (had and has and _same(old["default"], new["default"])):
+            return
+        if not had:
+            text = f"{at}: default {show(new['default'])} added"
+            kind = "default-added"
+        elif not has:
+            text = f"{at}: default {show(old['default'])} removed"
+            kind = "default-removed"
+        else:
+            text = f"{at}: default {show(old['default'])} -> {show(new['default'])}"
+            kind = "default-changed"
+        if side.request and sent and not (kind == "default-added" and required):
+            reason = {
+                "default-added": "a call that omits it now sends it",
+                "default-removed": "a call that omits it no longer sends it",
+                "default-changed": "a call that omits it now sends the new value",
+            }[kind]
+            self._add(Severity.BREAKING, kind, f"{text} ({reason})")
+        else:
+            self._add(Severity.COMPATIBLE, kind, text)
+
+    def _discriminator(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side
+    ) -> None:
+        """Which alternative a body is, named by one of its fields.
+
+        Added: not breaking either way; the alternatives already carry the field (OpenAPI
+        requires it) and what each accepts is compared as the alternatives. Removed: fine for
+        a request; in a response our client then tries the alternatives in order and the
+        first that fits wins, so a body can parse as the wrong class: BREAKING. A changed
+        field name breaks both ways. Mapping: a value that maps elsewhere or no longer maps
+        breaks requests (the server now checks the body against another schema or refuses
+        it) and responses (our client parses it as another class); a new value is new input
+        for requests and a value our reader may not know in responses."""
+        was, now = _mapping(old.get("discriminator")), _mapping(new.get("discriminator"))
+        if not was and not now:
+            return
+        if not was:
+            text = f"{at}: now tells alternatives apart by {show(now.get('propertyName'))}"
+            self._add(Severity.COMPATIBLE, "discriminator-added", text)
+            return
+        if not now:
+            text = f"{at}: no longer tells alternatives apart by {show(was.get('propertyName'))}"
+            self._add(
+                Severity.COMPATIBLE if side.request else Severity.BREAKING,
+                "discriminator-removed",
+                text,
+            )
+            return
+        if was.get("propertyName") != now.get("propertyName"):
+            self._add(
+                Severity.BREAKING,
+                "discriminator-property-changed",
+                f"{at}: alternatives told apart by {show(was.get('propertyName'))} -> "
+                f"{show(now.get('propertyName'))}",
+            )
+
+        def targets(mapping: Any) -> dict[str, str]:
+            found = {}
+            for value, target in _mapping(mapping).items():
+                target = str(target)
+                found[str(value)] = target if "/" in target else f"#/components/schemas/{target}"
+            return found
+
+        before, after = targets(was.get("mapping")), targets(now.get("mapping"))
+        for value in [v for v in before if v not in after]:
+            self._add(
+                side.narrower(),
+                "discriminator-mapping-removed",
+                f"{at}: {show(was.get('propertyName'))} {show(value)} no longer maps to "
+                f"{show(before[value].rsplit('/', 1)[-1])}",
+            )
+        for value in [v for v in after if v not in before]:
+            self._add(
+                side.wider(),
+                "discriminator-mapping-added",
+                f"{at}: {show(now.get('propertyName'))} {show(value)} now maps to "
+                f"{show(after[value].rsplit('/', 1)[-1])}",
+            )
+        for value in [v for v in before if v in after and before[v] != after[v]]:
+            self._add(
+                Severity.BREAKING,
+                "discriminator-mapping-changed",
+                f"{at}: {show(now.get('propertyName'))} {show(value)} maps to "
+                f"{show(before[value].rsplit('/', 1)[-1])} -> "
+                f"{show(after[value].rsplit('/', 1)[-1])}",
+            )
+
+    def _extensible_enum(
+        self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side
+    ) -> None:
+        """`x-extensible-enum` (Zalando): the values known today, more may come. Senders
+        must keep to the list, so requests lose a value like an enum does (BREAKING); a
+        reader must expect new ones anyway, so responses gain one without harm."""
+        before, after = old.get("x-extensible-enum"), new.get("x-extensible-enum")
+        if _same(before, after) or not (isinstance(before, list) or isinstance(after, list)):
+            return
+        before = before if isinstance(before, list) else []
+        after = after if isinstance(after, list) else []
+        keys_before, keys_after = {_key(v) for v in before}, {_key(v) for v in after}
+        lost = [v for v in before if _key(v) not in keys_after]
+        gained = [v for v in after if _key(v) not in keys_before]
+        if lost:
+            self._add(
+                Severity.BREAKING if side.request else Severity.COMPATIBLE,
+                "extensible-enum-value-removed",
+                f"{at}: x-extensible-enum lost {show(lost)}",
+            )
+        if gained:
+            self._add(
+                Severity.COMPATIBLE,
+                "extensible-enum-value-added",
+                f"{at}: x-extensible-enum gained {show(gained)}",
+            )
 
     def _enum(self, old: dict[str, Any], new: dict[str, Any], at: str, side: _Side) -> None:
         before, after = _enum(old), _enum(new)
@@ -919,6 +1387,13 @@ class Comparison:
                 )
             elif not side.request and now_required and not was_required:
                 self._add(Severity.COMPATIBLE, "property-now-required", f"{at}: now always present")
+            self._default(
+                self._flatten(self.old, before[name])[0],
+                self._flatten(self.new, after[name])[0],
+                at,
+                side,
+                required=was_required,
+            )
             self._schema(before[name], after[name], place, dotted(name), side, seen)
 
     def _describe(self, node: Any) -> str:
@@ -959,6 +1434,40 @@ def _required(schema: dict[str, Any]) -> set[str]:
 
 
 DOCUMENTATION = {"description", "example", "examples", "title", "summary", "externalDocs", "xml"}
+# Schema keywords a rule above reads; any other keyword that changes is reported by name.
+COMPARED = {
+    *UPPER_BOUNDS,
+    *LOWER_BOUNDS,
+    "type",
+    "format",
+    "enum",
+    "const",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "pattern",
+    "uniqueItems",
+    "required",
+    "properties",
+    "items",
+    "additionalProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "discriminator",
+    "default",
+    "deprecated",
+    "nullable",
+    "readOnly",
+    "writeOnly",
+    "$ref",
+    "$schema",
+    "$id",
+    "$comment",
+    "$anchor",
+    "$defs",
+    "definitions",
+}
 
 
 def _signature(schema: Any) -> str:
@@ -1011,8 +1520,9 @@ def _match_variants(
             pairs.append((was, match[0]))
             left.remove(was)
             right.remove(match[0])
+    shapes = {id(v): _signature(v) for v in (*left, *right)}  # once each, not per pairing
     for was in list(left):
-        match = [now for now in right if _signature(now) == _signature(was)]
+        match = [now for now in right if shapes[id(now)] == shapes[id(was)]]
         if match:
             pairs.append((was, match[0]))
             left.remove(was)
@@ -1112,6 +1622,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except RecursionError:
         print("spec-diff: a document is nested too deeply to compare", file=sys.stderr)
+        return 2
+    except MemoryError:
+        # Exit 1 would read as "breaking"; running out of memory says nothing about the API.
+        print("spec-diff: out of memory reading or comparing the documents", file=sys.stderr)
         return 2
     print(text)
     return 1 if is_breaking(changes) else 0

@@ -267,6 +267,27 @@ def add_phone_pattern(doc: Document) -> None:
     _found(found, "string field with `format: phone`")
 
 
+#: Fields a stored record always has: set by the server when it creates the record (readOnly).
+SERVER_ASSIGNED = ("id", "createdAt", "updatedAt")
+
+
+def add_server_assigned_fields_required(doc: Document) -> None:
+    subscriber = _at(doc, "components", "schemas", "Subscriber")
+    props = _at(subscriber, "properties")
+    missing = [name for name in SERVER_ASSIGNED if name not in props]
+    if missing:
+        raise StepDoesNotApply(f"Subscriber has no {', '.join(missing)}")
+    required = subscriber.setdefault("required", [])
+    required.extend(name for name in SERVER_ASSIGNED if name not in required)
+    found = 0
+    for media in _success_media(doc):
+        target = _membership_target(media)
+        if _is_membership(target):
+            found += 1
+            target["required"] = sorted(MEMBERSHIP_FIELDS, key=list(target["properties"]).index)
+    _found(found, "success body whose data is a membership")
+
+
 LINKS: dict[str, dict[str, Document]] = {
     "createSubscriber": {
         "201": {
@@ -405,6 +426,13 @@ ADDITIONS = [
         "addition",
         "`format: phone` is not a standard format; the description says E.164 (+5511999999999).",
         add_phone_pattern,
+    ),
+    Step(
+        "server-assigned-fields-required",
+        "addition",
+        "A stored subscriber has the id and timestamps the server gave it (readOnly), and a "
+        "membership is its ids, email and timestamps: every answer the docs show carries them.",
+        add_server_assigned_fields_required,
     ),
     Step(
         "stateful-links",
@@ -654,6 +682,18 @@ def membership_model(doc: Document) -> None:
     )
 
 
+#: Scalar types a lenient reader accepts where the contract says string (strict readers, and
+#: every JSON Schema tool, ignore the extension: the contract stays upstream's).
+LENIENT_TYPES = "x-pingback-lenient-types"
+
+
+def lenient_custom_field_values(doc: Document) -> None:
+    value = _at(doc, "components", "schemas", "CustomField", "properties", "value")
+    if value.get("type") != "string":
+        raise StepDoesNotApply("CustomField.value is no longer `type: string`")
+    value[LENIENT_TYPES] = ["integer", "number", "boolean"]
+
+
 REFACTORINGS = [
     Step(
         "api-key-security-scheme",
@@ -702,5 +742,12 @@ REFACTORINGS = [
         "refactoring",
         "One SegmentationMembership model for both segmentation endpoints.",
         membership_model,
+    ),
+    Step(
+        "lenient-custom-field-values",
+        "refactoring",
+        "Upstream's example for a custom field value is the number 25: the client reads numbers "
+        "and booleans there too (typed so); strict readers keep `type: string`.",
+        lenient_custom_field_values,
     ),
 ]

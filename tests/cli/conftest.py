@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from pingback_ext.cli.app import app
 from pingback_ext.mock import RunningMock, serve_mock
+from tests.resilience.recorder import Recorder, serve_recorded_mock
 
 KEY = "cli-secret-key-123"
 LISTS = ["list-1", "list-2"]
@@ -80,3 +81,27 @@ def cli_process(mock: RunningMock) -> Any:
         return Result(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def recorded() -> Iterator[tuple[RunningMock, Recorder]]:
+    """A mock behind a recorder that counts and keeps every request."""
+    with serve_recorded_mock(api_keys=[KEY], segmentation_lists=LISTS, rate_limit=0) as pair:
+        yield pair
+
+
+@pytest.fixture
+def run(recorded: tuple[RunningMock, Recorder], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`pingback ARGS…` in-process against the recorded mock."""
+    mock, _ = recorded
+    monkeypatch.setenv("PINGBACK_API_KEY", KEY)
+    monkeypatch.setenv("PINGBACK_BASE_URL", mock.base_url)
+    monkeypatch.delenv("PINGBACK_DEVELOPER_MODE", raising=False)
+    monkeypatch.setenv("PINGBACK_RATE_LIMIT", "0")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        outcome = runner.invoke(app, list(args))
+        return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
+
+    return invoke

@@ -129,3 +129,22 @@ def test_version_alone_is_answered_before_typer_loads(typer_installed: bool) -> 
 def test_the_console_script_runs() -> None:
     done = subprocess.run([PINGBACK, "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("pingback ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["subscrber"], "Did you mean 'subscriber'?"),
+        (["improt", "x.csv"], "Did you mean 'import'?"),
+        (["subscriber", "gte", "a@example.com"], "Did you mean 'get'?"),
+        (["zzz"], None),
+    ],
+)
+def test_a_mistyped_command_names_the_closest_one(argv: list[str], suggestion: str | None) -> None:
+    result = CliRunner().invoke(app, ["--no-json", *argv])
+    assert result.exit_code == 2
+    assert "No such command" in result.stderr
+    if suggestion is None:
+        assert "Did you mean" not in result.stderr
+    else:
+        assert suggestion in result.stderr

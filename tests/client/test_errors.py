@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -127,56 +128,118 @@ def test_unknown_error_code_falls_back_to_the_status_class(
 GOOD = bodies.subscriber()
 
 
+def _answer(data: object) -> bytes:
+    return json.dumps({"data": data, "requestId": "r"}).encode()
+
+
 @pytest.mark.parametrize(
     ("status", "content"),
     [
         (200, b"not json"),
+        (200, b"<html>bad gateway</html>"),
         (200, b"[]"),
-        (200, b'{"data": {"email": "a@b.c"}}'),  # no requestId
         (200, b'{"requestId": "r"}'),  # no data
-        (200, b'{"data": {"email": 5}, "requestId": "r"}'),
-        (200, b'{"data": {"name": "no email"}, "requestId": "r"}'),
-        (200, b'{"data": {"email": "a@b.c", "createdAt": "yesterday"}, "requestId": "r"}'),
-        (200, b'{"data": {"email": "a@b.c", "customFields": [{"value": 25}]}, "requestId": "r"}'),
-        (201, b'{"data": {"email": "a@b.c"}, "requestId": "r"}'),  # GET never answers 201
+        (200, b'{"data": null, "requestId": "r"}'),
+        (200, b'{"data": "ana@example.com", "requestId": "r"}'),
+        (200, json.dumps({"data": GOOD}).encode()),  # no requestId
+        (200, _answer({**GOOD, "email": None})),  # no email
+        (200, _answer({k: v for k, v in GOOD.items() if k != "email"})),
+        (200, _answer({**GOOD, "email": {"address": "a@b.c"}})),  # not a scalar
+        (200, _answer({**GOOD, "createdAt": "yesterday"})),  # not a date-time
+        (200, _answer({**GOOD, "createdAt": 1764132224})),  # seconds? milliseconds?
+        (200, _answer({**GOOD, "customFields": {"age": 25}})),  # not a list
         (204, b""),
-        (404, b'{"error": "gone"}'),  # a declared error without errorCode and requestId
-        (404, b"<html>not found</html>"),
     ],
 )
 @pytest.mark.parametrize("strict", [False, True])
-def test_bodies_that_break_the_spec_raise_response_validation_error(
+def test_success_answers_the_client_cannot_use_raise_response_validation_error(
     make_client: ClientFactory, api: respx.MockRouter, status: int, content: bytes, strict: bool
 ) -> None:
-    """Whatever breaks the shape we rely on raises, leniently read or not."""
+    """Whatever breaks the shape we rely on raises, leniently read or not; the answer is kept."""
     api.get("/subscriber/ana%40example.com").respond(
         status, content=content, headers={"content-type": "application/json"}
     )
     with pytest.raises(errors.ResponseValidationError) as caught:
         make_client(strict=strict).subscribers.get("ana@example.com")
     assert caught.value.status_code == status
-    assert caught.value.response.status_code == status
+    assert caught.value.response.content == content
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "expected"),
+    [
+        (404, b'{"error": "gone"}', errors.NotFound),  # no errorCode, no requestId
+        (404, b"{}", errors.NotFound),
+        (404, b"<html>not found</html>", errors.NotFound),
+        (404, b'"Not Found"', errors.NotFound),
+        (404, b"", errors.NotFound),
+        (404, b'{"errorCode": 404, "error": ["x"], "requestId": 7}', errors.NotFound),
+        (400, b"{}", errors.BadRequest),
+        (409, b"null", errors.Conflict),
+        (422, b"[]", errors.UnprocessableEntity),
+    ],
+)
+def test_declared_error_bodies_of_any_shape_are_their_status_unless_strict(
+    make_client: ClientFactory,
+    api: respx.MockRouter,
+    status: int,
+    content: bytes,
+    expected: type[errors.APIError],
+) -> None:
+    api.post("/subscriber").respond(status, content=content)
+    with pytest.raises(expected) as caught:
+        make_client().subscribers.create("ana@example.com")
+    assert type(caught.value) is expected
+    assert caught.value.response.content == content
+    assert caught.value.error_code is None and caught.value.request_id is None
+    with pytest.raises(errors.ResponseValidationError) as strictly:
+        make_client(strict=True).subscribers.create("ana@example.com")
+    assert strictly.value.response.content == content
 
 
 @pytest.mark.parametrize(
     "data",
     [
-        {"email": "a@b.c", "status": "vip"},
-        {"email": "a@b.c", "createdAt": "2020-01-01"},
+        {**GOOD, "status": "vip"},
+        {**GOOD, "createdAt": "2020-01-01"},
+        {**GOOD, "createdAt": "2020-01-01T10:00:00"},
+        {**GOOD, "name": None, "phone": None, "customFields": None, "blacklistedAt": None},
+        {**GOOD, "name": 25, "phone": 5511999999999, "segmentationLists": [7, True]},
+        {**GOOD, "customFields": [{"id": "cf-1", "label": "age", "value": 25}]},
+        {**GOOD, "loyalty": {"tier": 3}},
     ],
+    ids=["enum", "date", "no-offset", "nulls", "scalars", "number-value", "extra"],
 )
 def test_what_a_newer_api_may_send_raises_only_in_strict_mode(
-    make_client: ClientFactory, api: respx.MockRouter, data: dict[str, str]
+    make_client: ClientFactory, api: respx.MockRouter, data: dict[str, Any]
 ) -> None:
     api.get("/subscriber/ana%40example.com").respond(200, json={"data": data, "requestId": "r"})
-    with pytest.raises(errors.ResponseValidationError):
-        make_client(strict=True).subscribers.get("ana@example.com")
-    sub = make_client().subscribers.get("ana@example.com")
-    assert sub.email == "a@b.c"
-    if "createdAt" in data:
-        assert sub.created_at.isoformat().startswith("2020-01-01")
+    if "loyalty" in data:  # the spec leaves objects open: kept, strictly too
+        kept = make_client(strict=True).subscribers.get("ana@example.com")
+        assert kept.additional_properties == {"loyalty": {"tier": 3}}
     else:
-        assert sub.to_dict()["status"] == data["status"]
+        with pytest.raises(errors.ResponseValidationError):
+            make_client(strict=True).subscribers.get("ana@example.com")
+    sub = make_client().subscribers.get("ana@example.com")
+    assert sub.email == GOOD["email"] and sub.request_id == "r"
+    assert sub.created_at.tzinfo is not None
+    read_as = {"2020-01-01": "2020-01-01T00:00:00+00:00"}  # no offset: UTC
+    read_as["2020-01-01T10:00:00"] = "2020-01-01T10:00:00+00:00"
+    if data["createdAt"] in read_as:
+        assert sub.created_at.isoformat() == read_as[data["createdAt"]]
+    if data["status"] == "vip":
+        assert sub.status == "vip" and sub.to_dict()["status"] == "vip"
+    if data["name"] is None:
+        assert not sub.name and not sub.phone and not sub.custom_fields
+        assert not sub.blacklisted_at and "name" not in sub.to_dict()
+    if data["name"] == 25:
+        assert (sub.name, sub.phone, sub.segmentation_lists) == (
+            "25", "5511999999999", ["7", "true"],
+        )  # fmt: skip
+    if data["customFields"] and data["customFields"] != GOOD["customFields"]:
+        assert sub.custom_fields and sub.custom_fields[0].value == 25
+    if "loyalty" in data:
+        assert sub.additional_properties == {"loyalty": {"tier": 3}}
 
 
 def test_memberships_that_break_the_spec(make_client: ClientFactory, api: respx.MockRouter) -> None:

@@ -72,8 +72,8 @@ def test_strict_mode_refuses_what_the_spec_does_not_allow(
 @pytest.mark.parametrize(
     "body",
     [{"requestId": REQUEST_ID}, {"data": None, "requestId": REQUEST_ID},
-     {"data": {**subscriber_data(), "email": 5}, "requestId": REQUEST_ID},
-     {"data": {**subscriber_data(), "status": 7}, "requestId": REQUEST_ID},
+     {"data": {**subscriber_data(), "email": None}, "requestId": REQUEST_ID},
+     {"data": {**subscriber_data(), "status": {"code": 7}}, "requestId": REQUEST_ID},
      {"data": {**subscriber_data(), "segmentationLists": "list-1"}, "requestId": REQUEST_ID}],
 )  # fmt: skip
 def test_a_broken_shape_still_raises_by_default(
@@ -82,6 +82,18 @@ def test_a_broken_shape_still_raises_by_default(
     server = hostile_server(Reply.json(200, body))
     with pytest.raises(ResponseValidationError):
         make_client(base_url=server.base_url).subscribers.get(EMAIL)
+
+
+def test_scalars_where_the_spec_says_string_are_read_by_default(
+    make_client: ClientFactory, hostile_server: ServerFactory
+) -> None:
+    """A number is its JSON text in a string field, and a status the spec does not list."""
+    data = {**subscriber_data(), "email": 5, "status": 7}
+    server = hostile_server(Reply.json(200, {"data": data, "requestId": REQUEST_ID}))
+    sub = make_client(base_url=server.base_url).subscribers.get(EMAIL)
+    assert (sub.email, sub.status, sub.to_dict()["status"]) == ("5", "7", "7")
+    with pytest.raises(ResponseValidationError):
+        make_client(base_url=server.base_url, strict=True).subscribers.get(EMAIL)
 
 
 def test_new_fields_in_memberships_and_unknown_error_codes(

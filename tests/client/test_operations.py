@@ -6,9 +6,9 @@ import json
 
 import httpx
 import respx
-from pingback_client.models import SubscriberStatus
 
 from pingback_ext import MembershipList, SegmentationMembership, Subscriber
+from pingback_ext._generated.models import SubscriberStatus
 from tests.client import bodies
 from tests.client.conftest import API_KEY, ClientFactory
 

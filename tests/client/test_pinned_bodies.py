@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import respx
-from pingback_client.models import CustomFieldInput, SubscriberStatus
 
 from pingback_ext import InvalidRequestError
 from pingback_ext import bodies as request_bodies
+from pingback_ext._generated.models import CustomFieldInput, SubscriberStatus
 from tests.client import bodies
 from tests.client.conftest import ClientFactory
 

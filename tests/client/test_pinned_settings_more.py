@@ -23,8 +23,10 @@ from pingback_ext import (
     InvalidRequestError,
     MissingAPIKeyError,
     Pingback,
+    logs,
     settings,
 )
+from pingback_ext.logs import setup_logging
 from pingback_ext.settings import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT,
@@ -39,12 +41,11 @@ from pingback_ext.settings import (
     check_retry_budget,
     env_value,
     flag,
-    given,
     is_header_value,
     is_loopback,
     parse_bool,
     rate_limit_from_env,
-    setup_logging,
+    resolve,
     shown_url,
     timeout_from,
 )
@@ -59,6 +60,7 @@ def no_pingback_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "PINGBACK_BASE_URL",
         "PINGBACK_DEVELOPER_MODE",
         "PINGBACK_RATE_LIMIT",
+        "PINGBACK_MAX_RETRIES",
         "PINGBACK_LOG",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -246,18 +248,6 @@ def test_not_given_is_one_falsy_object_that_says_what_it_is() -> None:
     assert not NOT_GIVEN
     assert repr(NOT_GIVEN) == "NOT_GIVEN"
     assert repr(NotGiven()) == "NOT_GIVEN"
-
-
-@pytest.mark.parametrize("value", [None, 0, 0.0, "", False, (), 7])
-def test_given_keeps_every_value_that_was_passed_even_none_and_falsy_ones(value: object) -> None:
-    assert given(value, "default") is value
-
-
-def test_given_falls_back_to_the_default_only_when_not_given() -> None:
-    assert given(NOT_GIVEN, 3) == 3
-    assert given(NotGiven(), None) is None
-    sentinel = object()
-    assert given(NOT_GIVEN, sentinel) is sentinel
 
 
 # ----------------------------------------------------------------------------- headers
@@ -512,7 +502,7 @@ def fresh_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[logging.Logger]:
     """No handler set up yet; whatever a test sets up is taken away after it."""
     logger = logging.getLogger("pingback")
     level, handlers = logger.level, list(logger.handlers)
-    monkeypatch.setattr(settings, "_log_handler", None)
+    monkeypatch.setattr(logs, "_log_handler", None)
     yield logger
     for handler in logger.handlers:
         if handler not in handlers:
@@ -526,7 +516,7 @@ def test_no_pingback_log_sets_up_nothing(fresh_logging: logging.Logger) -> None:
     setup_logging({"PINGBACK_LOG": ""})
     setup_logging({"PINGBACK_LOG": "  "})
     assert fresh_logging.handlers == handlers
-    assert settings._log_handler is None
+    assert logs._log_handler is None
 
 
 @pytest.mark.parametrize("value", ["debug", "DEBUG", " Debug\n"])
@@ -535,7 +525,7 @@ def test_pingback_log_debug_sends_debug_records_to_stderr(
 ) -> None:
     setup_logging({"PINGBACK_LOG": value})
     assert fresh_logging.level == logging.DEBUG
-    handler = settings._log_handler
+    handler = logs._log_handler
     assert isinstance(handler, logging.StreamHandler) and handler in fresh_logging.handlers
     assert handler.stream is sys.stderr
     logging.getLogger("pingback.calls").debug("GET /subscribers -> %d", 200)
@@ -562,11 +552,11 @@ def test_logging_is_set_up_once(
     fresh_logging: logging.Logger, capsys: pytest.CaptureFixture[str]
 ) -> None:
     setup_logging({"PINGBACK_LOG": "debug"})
-    first = settings._log_handler
+    first = logs._log_handler
     count = len(fresh_logging.handlers)
     setup_logging({"PINGBACK_LOG": "info"})
     setup_logging({"PINGBACK_LOG": "nonsense"})  # already set up: nothing more to read
-    assert settings._log_handler is first and len(fresh_logging.handlers) == count
+    assert logs._log_handler is first and len(fresh_logging.handlers) == count
     assert fresh_logging.level == logging.DEBUG
     logging.getLogger("pingback").debug("once")
     assert capsys.readouterr().err.count("once") == 1
@@ -577,7 +567,7 @@ def test_pingback_log_is_read_from_the_process_environment(
 ) -> None:
     monkeypatch.setenv("PINGBACK_LOG", "info")
     setup_logging()
-    assert fresh_logging.level == logging.INFO and settings._log_handler is not None
+    assert fresh_logging.level == logging.INFO and logs._log_handler is not None
 
 
 @pytest.mark.parametrize("value", ["verbose", "warning", "1", "debug,info"])
@@ -588,7 +578,7 @@ def test_other_pingback_log_values_are_refused_naming_the_variable(
     with pytest.raises(ConfigurationError) as caught:
         setup_logging({"PINGBACK_LOG": value})
     assert str(caught.value) == f"PINGBACK_LOG must be debug or info, got {value!r}"
-    assert fresh_logging.handlers == handlers and settings._log_handler is None
+    assert fresh_logging.handlers == handlers and logs._log_handler is None
 
 
 def test_the_client_sets_up_logging_from_the_variable(
@@ -775,3 +765,23 @@ def test_developer_mode_reads_the_environment_it_is_given(monkeypatch: pytest.Mo
     )  # resolve hands its environment on
     monkeypatch.setenv("PINGBACK_DEVELOPER_MODE", "true")
     assert settings.resolve(api_key="k", base_url=None, environ={}).developer_mode is False
+
+
+# ----------------------------------------------------------------------------- PINGBACK_MAX_RETRIES
+
+
+@pytest.mark.parametrize(("raw", "retries"), [("0", 0), (" 3 ", 3), ("999", 999), ("", 2)])
+def test_max_retries_come_from_the_environment_when_not_given(raw: str, retries: int) -> None:
+    settings = resolve(api_key="k", environ={"PINGBACK_MAX_RETRIES": raw})
+    assert settings.max_retries == retries
+
+
+def test_an_argument_wins_over_pingback_max_retries() -> None:
+    settings = resolve(api_key="k", max_retries=1, environ={"PINGBACK_MAX_RETRIES": "0"})
+    assert settings.max_retries == 1
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "two", "1_0", "\u0665", "1000", "0x1", "nan"])
+def test_a_bad_pingback_max_retries_is_refused_naming_it(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^PINGBACK_MAX_RETRIES must be an integer"):
+        resolve(api_key="k", environ={"PINGBACK_MAX_RETRIES": raw})

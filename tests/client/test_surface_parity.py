@@ -1,7 +1,7 @@
 """The ext layer exposes every operation and request field the generated client has.
 
 When the spec grows an operation or a request field, `scripts/regenerate` adds it to
-pingback_client; these tests then fail until pingback_ext exposes it too.
+pingback_ext._generated; these tests then fail until pingback_ext exposes it too.
 """
 
 from __future__ import annotations
@@ -11,15 +11,21 @@ import inspect
 import pkgutil
 
 import attrs
-import pingback_client.api
-from pingback_client.models import SegmentationListsInput, SubscriberCreate, SubscriberUpdate
 
+import pingback_ext._generated.api
 from pingback_ext import bodies, calls, resources
+from pingback_ext._generated.models import (
+    SegmentationListsInput,
+    SubscriberCreate,
+    SubscriberUpdate,
+)
 
 
 def _generated_operation_modules() -> dict[str, object]:
     found = {}
-    for info in pkgutil.walk_packages(pingback_client.api.__path__, "pingback_client.api."):
+    for info in pkgutil.walk_packages(
+        pingback_ext._generated.api.__path__, "pingback_ext._generated.api."
+    ):
         module = importlib.import_module(info.name)
         if hasattr(module, "_get_kwargs"):
             found[info.name] = module

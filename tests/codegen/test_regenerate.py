@@ -9,13 +9,13 @@ import pkgutil
 import subprocess
 from pathlib import Path
 
-import pingback_client.api
-import pingback_client.models
 import pytest
 import yaml
 from codegen import spec_io
 from codegen.regenerate import main
 
+import pingback_ext._generated.api
+import pingback_ext._generated.models
 from tests.codegen.conftest import layout_args, tree_digest
 
 UPSTREAM = spec_io.UPSTREAM_SPEC
@@ -23,7 +23,9 @@ UPSTREAM = spec_io.UPSTREAM_SPEC
 
 def _api_functions() -> list[object]:
     found = []
-    for info in pkgutil.walk_packages(pingback_client.api.__path__, "pingback_client.api."):
+    for info in pkgutil.walk_packages(
+        pingback_ext._generated.api.__path__, "pingback_ext._generated.api."
+    ):
         module = importlib.import_module(info.name)
         for name in ("sync", "sync_detailed", "asyncio", "asyncio_detailed"):
             if hasattr(module, name):
@@ -39,7 +41,10 @@ def test_generated_functions_take_no_api_key_argument() -> None:
 
 
 def test_one_error_model_and_one_status_enum() -> None:
-    models = [getattr(pingback_client.models, name) for name in pingback_client.models.__all__]
+    models = [
+        getattr(pingback_ext._generated.models, name)
+        for name in pingback_ext._generated.models.__all__
+    ]
     errors = [
         m
         for m in models
@@ -51,7 +56,7 @@ def test_one_error_model_and_one_status_enum() -> None:
 
 
 def test_create_body_has_no_read_only_fields() -> None:
-    from pingback_client.models import CustomFieldInput, SubscriberCreate
+    from pingback_ext._generated.models import CustomFieldInput, SubscriberCreate
 
     fields = set(SubscriberCreate.__annotations__)
     assert fields.isdisjoint(

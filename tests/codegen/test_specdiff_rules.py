@@ -444,9 +444,17 @@ RESPONSE_RULES: list[Rule] = [
         ("property-now-required", C),
     ),
     (
-        "status-removed",
-        _drop(lambda doc: _put(doc)["responses"], "404"),
+        "success-status-removed",
+        _drop(lambda doc: _put(doc)["responses"], "200"),
         ("status-removed", B),
+        ("status-added", T),
+    ),
+    # Issue 25: an error status removed is named, not failed (the client maps undeclared
+    # statuses to errors anyway).
+    (
+        "error-status-removed",
+        _drop(lambda doc: _put(doc)["responses"], "404"),
+        ("error-status-removed", C),
         ("status-added", T),
     ),
     (

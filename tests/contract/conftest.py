@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.hostile.fixtures import hostile_server  # noqa: F401  (the kit's scripted servers)
+
 REPO = Path(__file__).resolve().parents[2]
 PINGBACK = Path(sys.executable).parent / "pingback"
 

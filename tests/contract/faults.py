@@ -7,8 +7,10 @@ exactly the planted problem.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -26,6 +28,8 @@ KEY = "fault-test-key-5f2c9a"
 #: A key with every character that has a special meaning in JSON, XML/HTML, URLs or shells.
 SPECIAL_KEY = "fault&<>\"/+=%'key-5f2c9a"
 LISTS = ("fault-list-a", "fault-list-b")
+#: The second, disposable key the mock accepts: `near_miss_keys_refused` sends variants of it.
+NEAR_MISS_KEY = "fault-near-miss-key-0a1b2c3d4e5f"
 #: Where the redirect fault points (nothing listens on the discard port).
 ELSEWHERE = "http://127.0.0.1:9"
 
@@ -452,6 +456,314 @@ def _no_key_is_server_error(scope: Scope, reply: Reply) -> None:
         _edit_json(reply, lambda b: {**b, "errorCode": "INTERNAL_SERVER_ERROR"})
 
 
+# -- issue 24: invariants (frame, completeness, refusals, sets, identity, isolation, time, keys,
+#    concurrency). Faults that remember something key it by email: addresses are unique per run.
+
+
+def _email_of(scope: Scope) -> str | None:
+    """The email a subscriber or membership path names."""
+    parts = _path(scope).split("/")
+    if _path(scope).startswith(("/v1/subscriber/", "/v1/segmentation/")) and len(parts) >= 4:
+        return unquote(parts[-1])
+    return None
+
+
+def _mode(scope: Scope) -> bytes:
+    return dict(scope["headers"]).get(b"x-developer-mode", b"false")
+
+
+_LOCK = threading.Lock()
+_CREATED_ORDER: list[str] = []
+_MEMORY: dict[tuple[str, str], Any] = {}
+
+
+def _remember_create(scope: Scope, body: bytes, reply: Reply) -> None:
+    sent = _json(body)
+    if _is_create(scope) and reply.status == 201 and isinstance(sent, dict):
+        with _LOCK:
+            _CREATED_ORDER.append(str(sent.get("email")))
+
+
+async def _update_drops_memberships(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    email = _email_of(scope)
+    if scope["method"] == "PUT" and reply.status == 200 and email is not None:
+        for list_id in LISTS:
+            path = f"/v1/segmentation/{list_id}/remove-subscriber/{quote(email, safe='')}"
+            await call(_with_method_path(scope, "DELETE", path), b"")
+    return reply
+
+
+def _update_forgets_custom_fields(scope: Scope, reply: Reply) -> None:
+    # Reads after an update show no custom fields (as if the update had cleared them).
+    email = _email_of(scope)
+    if email is None:
+        return
+    if scope["method"] == "PUT" and reply.status == 200:
+        _MEMORY[("updated", email)] = True
+    if _MEMORY.get(("updated", email)):
+        _edit_subscribers(reply, lambda data: data.update(customFields=[]))
+
+
+async def _update_also_hits_previous(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    _remember_create(scope, body, reply)
+    email = _email_of(scope)
+    if scope["method"] == "PUT" and reply.status == 200 and email in _CREATED_ORDER:
+        index = _CREATED_ORDER.index(email)
+        if index > 0:
+            previous = _subscriber_path(_CREATED_ORDER[index - 1])
+            await call(_with_method_path(scope, "PUT", previous), body)
+    return reply
+
+
+async def _remove_from_all_lists(call: Call, scope: Scope, body: bytes) -> Reply:
+    # The issue's example: a removal from one list also removes the subscriber's other lists.
+    reply = await call(scope, body)
+    email = _email_of(scope)
+    if scope["method"] == "DELETE" and reply.status == 200 and email is not None:
+        for list_id in LISTS:
+            path = f"/v1/segmentation/{list_id}/remove-subscriber/{quote(email, safe='')}"
+            await call(_with_method_path(scope, "DELETE", path), b"")
+    return reply
+
+
+async def _multi_add_half_done(call: Call, scope: Scope, body: bytes) -> Reply:
+    # Only the first list of a multi-list add is joined; the answer still lists all of them.
+    sent = _json(body)
+    lists = sent.get("segmentationLists") if isinstance(sent, dict) else None
+    if "/add-subscriber/" not in _path(scope) or not isinstance(lists, list) or len(lists) < 2:
+        return await call(scope, body)
+    reply = await call(scope, json.dumps({"segmentationLists": lists[:1]}).encode())
+    data = (reply.json() or {}).get("data")
+    if reply.status == 200 and isinstance(data, list) and data:
+        reply.set_json(
+            {
+                "data": [{**data[0], "segmentationListId": list_id} for list_id in lists],
+                "requestId": str(uuid.uuid4()),
+            }
+        )
+    return reply
+
+
+def _add_twice_duplicates(scope: Scope, reply: Reply) -> None:
+    # A list added twice is listed twice.
+    email = _email_of(scope)
+    if email is None:
+        return
+    if "/add-subscriber/" in _path(scope) and scope["method"] == "POST" and reply.status == 200:
+        for member in (reply.json() or {}).get("data") or []:
+            key = ("adds", email, member.get("segmentationListId"))
+            _MEMORY[key] = _MEMORY.get(key, 0) + 1  # type: ignore[index]
+    if scope["method"] == "GET":
+
+        def edit(data: dict[str, Any]) -> None:
+            twice = [
+                x
+                for x in data.get("segmentationLists", [])
+                if _MEMORY.get(("adds", email, x), 0) > 1  # type: ignore[call-overload]
+            ]
+            if twice:
+                data["segmentationLists"] = [*data["segmentationLists"], *twice]
+
+        _edit_subscribers(reply, edit)
+
+
+async def _remove_needs_two(call: Call, scope: Scope, body: bytes) -> Reply:
+    # Memberships are counted: a list added twice needs two removals.
+    reply_path = _path(scope)
+    email = _email_of(scope)
+    sent = _json(body)
+    if "/add-subscriber/" in reply_path and isinstance(sent, dict) and email is not None:
+        reply = await call(scope, body)
+        if reply.status == 200:
+            for list_id in sent.get("segmentationLists") or []:
+                key = ("count", email, list_id)
+                _MEMORY[key] = _MEMORY.get(key, 0) + 1
+        return reply
+    if scope["method"] == "DELETE" and email is not None:
+        list_id = unquote(reply_path.split("/")[3])
+        key = ("count", email, list_id)
+        if _MEMORY.get(key, 0) > 1:
+            _MEMORY[key] -= 1
+            return _ok(_fake_membership(scope))
+    return await call(scope, body)
+
+
+async def _conflict_adds_lists(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    if _is_create(scope) and reply.status == 409 and isinstance(sent, dict):
+        lists = sent.get("segmentationLists")
+        if lists:
+            path = "/v1/segmentation/add-subscriber/" + quote(str(sent["email"]), safe="")
+            await call(
+                _with_method_path(scope, "POST", path),
+                json.dumps({"segmentationLists": lists}).encode(),
+            )
+    return reply
+
+
+async def _conflict_bumps_updated_at(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    if _is_create(scope) and reply.status == 409 and isinstance(sent, dict):
+        await call(_with_method_path(scope, "PUT", _subscriber_path(str(sent["email"]))), b"{}")
+    return reply
+
+
+async def _not_enabled_resubscribes(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    email = _email_of(scope)
+    if (reply.json() or {}).get("errorCode") == "SUBSCRIBER_NOT_ENABLED" and email:
+        change = json.dumps({"status": "free_subscriber"}).encode()
+        await call(_with_method_path(scope, "PUT", _subscriber_path(email)), change)
+    return reply
+
+
+async def _unknown_list_touches_subscriber(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    email = _email_of(scope)
+    code = (reply.json() or {}).get("errorCode")
+    if "/add-subscriber/" in _path(scope) and code == "SEGMENTATION_LIST_NOT_FOUND" and email:
+        await call(_with_method_path(scope, "PUT", _subscriber_path(email)), b"{}")
+    return reply
+
+
+async def _invalid_update_half_applied(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    sent = _json(body)
+    if scope["method"] == "PUT" and reply.status == 422 and isinstance(sent, dict):
+        valid = {k: v for k, v in sent.items() if k in ("name", "status")}
+        if valid:
+            await call(scope, json.dumps(valid).encode())
+    return reply
+
+
+async def _lookup_ignores_case(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    _remember_create(scope, body, reply)
+    email = _email_of(scope)
+    if scope["method"] == "GET" and reply.status == 404 and email is not None:
+        match = next((e for e in _CREATED_ORDER if e.lower() == email.lower()), None)
+        if match is not None and match != email:
+            return await call(_with_method_path(scope, "GET", _subscriber_path(match)), b"")
+    return reply
+
+
+def _membership_wrong_subscriber_id(scope: Scope, reply: Reply) -> None:
+    def edit(body: Any) -> Any:
+        for item in body.get("data") or []:
+            if isinstance(item, dict):
+                item["subscriberId"] = str(uuid.uuid4())
+        return body
+
+    if "/add-subscriber/" in _path(scope) and reply.status == 200:
+        _edit_json(reply, edit)
+
+
+async def _developer_reads_production(call: Call, scope: Scope, body: bytes) -> Reply:
+    reply = await call(scope, body)
+    if scope["method"] == "GET" and reply.status == 404 and _mode(scope) == b"true":
+        return await call(_set_header(scope, b"x-developer-mode", b"false"), body)
+    return reply
+
+
+async def _developer_create_sees_production(call: Call, scope: Scope, body: bytes) -> Reply:
+    # A developer-mode create of an address production holds is a 409: it reveals the address.
+    sent = _json(body)
+    if _is_create(scope) and _mode(scope) == b"true" and isinstance(sent, dict):
+        path = _subscriber_path(str(sent.get("email")))
+        production = _set_header(scope, b"x-developer-mode", b"false")
+        existing = await call(_with_method_path(production, "GET", path), b"")
+        if existing.status == 200:
+            reply = Reply(409, [(b"content-type", b"application/json")], b"")
+            reply.set_json(
+                {
+                    "error": "Subscriber already exists.",
+                    "errorCode": "SUBSCRIBER_ALREADY_EXISTS",
+                    "requestId": str(uuid.uuid4()),
+                }
+            )
+            return reply
+    return await call(scope, body)
+
+
+def _custom_fields_shared(scope: Scope, reply: Reply) -> None:
+    # Custom field values live per label, not per subscriber: the latest write wins for all.
+    if _is_create(scope) and reply.status == 201:
+        for field in ((reply.json() or {}).get("data") or {}).get("customFields") or []:
+            _MEMORY[("field", str(field.get("label")))] = field.get("value")
+    elif scope["method"] == "GET":
+
+        def edit(data: dict[str, Any]) -> None:
+            for field in data.get("customFields") or []:
+                field["value"] = _MEMORY.get(("field", str(field.get("label"))), field["value"])
+
+        _edit_subscribers(reply, edit)
+
+
+def _local_time_as_utc(scope: Scope, reply: Reply) -> None:
+    # The server's local time (UTC-3) labelled Z, on every subscriber date it returns.
+    def edit(data: dict[str, Any]) -> None:
+        for name in ("createdAt", "updatedAt", "unsubscribedAt", "blacklistedAt"):
+            if isinstance(data.get(name), str):
+                data[name] = _iso(_parse(data[name]) - timedelta(hours=3))
+
+    _edit_subscribers(reply, edit)
+
+
+def _stale_update_stamp(scope: Scope, reply: Reply) -> None:
+    # An update stamped with a cached clock ten minutes old (createdAt left alone).
+    if scope["method"] == "PUT":
+
+        def edit(data: dict[str, Any]) -> None:
+            stale = _parse(data["updatedAt"]) - timedelta(minutes=10)
+            data["updatedAt"] = _iso(max(stale, _parse(data["createdAt"])))
+
+        _edit_subscribers(reply, edit)
+
+
+def _key_prefix_accepted(scope: Scope) -> Scope:
+    sent = _sent_key(scope)
+    if sent != NEAR_MISS_KEY and len(sent) >= 8 and NEAR_MISS_KEY.startswith(sent):
+        return _set_header(scope, b"x-api-key", NEAR_MISS_KEY.encode())
+    return scope
+
+
+def _key_case_insensitive(scope: Scope) -> Scope:
+    sent = _sent_key(scope)
+    if sent != NEAR_MISS_KEY and sent.lower() == NEAR_MISS_KEY.lower():
+        return _set_header(scope, b"x-api-key", NEAR_MISS_KEY.encode())
+    return scope
+
+
+def _key_suffix_ignored(scope: Scope) -> Scope:
+    # Compares only the first len(key) characters of what was sent.
+    sent = _sent_key(scope)
+    if sent != NEAR_MISS_KEY and sent.startswith(NEAR_MISS_KEY):
+        return _set_header(scope, b"x-api-key", NEAR_MISS_KEY.encode())
+    return scope
+
+
+async def _racy_create(call: Call, scope: Scope, body: bytes) -> Reply:
+    # Check, then (after a pause another request can fall into) create; a create that loses
+    # the race is answered as if it had won.
+    sent = _json(body)
+    if not _is_create(scope) or not isinstance(sent, dict) or "email" not in sent:
+        return await call(scope, body)
+    path = _subscriber_path(str(sent["email"]))
+    existing = await call(_with_method_path(scope, "GET", path), b"")
+    if existing.status == 200:
+        return await call(scope, body)
+    await asyncio.sleep(0.3)
+    reply = await call(scope, body)
+    if reply.status == 409:
+        reply = await call(_with_method_path(scope, "GET", path), b"")
+        reply.status = 201
+    return reply
+
+
 @dataclass(frozen=True)
 class Fault:
     """A planted violation and the checks of the suite of which at least one must report it."""
@@ -623,6 +935,68 @@ FAULTS = {
             "auth_refused",
             response=_no_key_is_server_error,
         ),
+        # -- issue 24: invariants (first the instances each check was designed for) ------
+        _fault("update_drops_memberships", "update_reflected", handle=_update_drops_memberships),
+        _fault(
+            "update_forgets_custom_fields",
+            "update_reflected",
+            response=_update_forgets_custom_fields,
+        ),
+        _fault(
+            "update_also_hits_previous_subscriber",
+            "update_reflected",
+            handle=_update_also_hits_previous,
+        ),
+        _fault("remove_from_all_lists", "membership", handle=_remove_from_all_lists),
+        _fault("multi_add_half_done", "membership", handle=_multi_add_half_done),
+        _fault("add_twice_duplicates", "membership", response=_add_twice_duplicates),
+        _fault("remove_needs_two", "membership", handle=_remove_needs_two),
+        _fault("conflict_adds_lists", "duplicate_create_conflicts", handle=_conflict_adds_lists),
+        _fault("not_enabled_resubscribes", "not_enabled_refused", handle=_not_enabled_resubscribes),
+        _fault(
+            "unknown_list_touches_subscriber",
+            "unknown_list_refused",
+            handle=_unknown_list_touches_subscriber,
+        ),
+        _fault(
+            "invalid_update_half_applied",
+            "invalid_input_refused",
+            handle=_invalid_update_half_applied,
+        ),
+        _fault(
+            "lookup_ignores_case",
+            "identity_exact",
+            "answer_matches_request",
+            handle=_lookup_ignores_case,
+        ),
+        _fault(
+            "membership_wrong_subscriber_id",
+            "membership",
+            response=_membership_wrong_subscriber_id,
+        ),
+        _fault(
+            "developer_reads_production", "isolation_both_ways", handle=_developer_reads_production
+        ),
+        _fault(
+            "developer_create_sees_production",
+            "isolation_both_ways",
+            handle=_developer_create_sees_production,
+        ),
+        _fault("custom_fields_shared", "isolation_both_ways", response=_custom_fields_shared),
+        _fault("local_time_as_utc", "server_time", response=_local_time_as_utc),
+        _fault("key_prefix_accepted", "near_miss_keys_refused", request=_key_prefix_accepted),
+        _fault("key_case_insensitive", "near_miss_keys_refused", request=_key_case_insensitive),
+        _fault("racy_create", "concurrent_creates", handle=_racy_create),
+        # -- ... and faults no check was designed for: each class should catch them too ---
+        _fault(
+            "conflict_bumps_updated_at",
+            "duplicate_create_conflicts",
+            handle=_conflict_bumps_updated_at,
+        ),
+        _fault(
+            "stale_update_stamp", "server_time", "dates_follow_writes", response=_stale_update_stamp
+        ),
+        _fault("key_suffix_ignored", "near_miss_keys_refused", request=_key_suffix_ignored),
     )
 }
 
@@ -692,7 +1066,11 @@ def serve_faulty(fault: Fault | None, **mock_kwargs: Any) -> Iterator[tuple[str,
     from pingback_ext.mock.server import base_url_for, bind_socket, uvicorn_server
 
     key = fault.api_key if fault is not None and fault.api_key else KEY
-    kwargs: dict[str, Any] = {"api_keys": (key,), "segmentation_lists": LISTS, "rate_limit": 0}
+    kwargs: dict[str, Any] = {
+        "api_keys": (key, NEAR_MISS_KEY),
+        "segmentation_lists": LISTS,
+        "rate_limit": 0,
+    }
     kwargs.update(mock_kwargs)
     inner = create_app(**kwargs)
     sock = bind_socket("127.0.0.1", 0)

@@ -69,6 +69,7 @@ def test_what_is_not_a_cassette_is_a_configuration_error(tmp_path: Path, text: s
         ("[tool.pingback.contract]\nchecks = [1]\n", "list of strings"),
         ("[tool.pingback.contract]\nbase_url = 'x'\n", "unknown key"),
         ("[tool.pingback.contract]\napi-key = 'x'\n", "no api-key"),
+        ("[tool.pingback.contract]\nnear-miss-key = 'x'\n", "no near-miss-key"),
         ("[tool.pingback\n", "cannot read"),
     ],
 )

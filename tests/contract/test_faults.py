@@ -19,7 +19,7 @@ from contract_tests.server.harness import known_check_names
 from pingback_ext.contract.redaction import Secret
 from tests.contract import faults
 from tests.contract.conftest import ContractRun, run_contract
-from tests.contract.faults import FAULTS, KEY, LISTS, SPECIAL_KEY, serve_faulty
+from tests.contract.faults import FAULTS, KEY, LISTS, NEAR_MISS_KEY, SPECIAL_KEY, serve_faulty
 
 #: Every test here runs `pingback contract` in a subprocess (seconds each, minutes in all).
 pytestmark = pytest.mark.slow
@@ -35,18 +35,20 @@ class PlantedRun:
 
 def _target_args(base_url: str, key: str = KEY, examples: str = MAX_EXAMPLES) -> list[str]:
     args = ["--base-url", base_url, "--api-key", key, "--max-examples", examples]
+    args += ["--near-miss-key", NEAR_MISS_KEY]
     for list_id in LISTS:
         args += ["--segmentation-list", list_id]
     return args
 
 
 def _assert_key_nowhere(key: str, run: Any, report_dir: Path) -> None:
-    """Not in the terminal output, the summary or any report file, in any encoding."""
-    secret = Secret(key)
-    assert not secret.found_in(run.output), "key in the terminal output"
-    for path in report_dir.rglob("*"):
-        if path.is_file():
-            assert not secret.found_in(path.read_bytes()), f"key in {path.name}"
+    """Not in the terminal output, the summary or any report file, in any encoding; nor the
+    second key whose near misses the suite sends."""
+    for secret in (Secret(key), Secret(NEAR_MISS_KEY)):
+        assert not secret.found_in(run.output), "key in the terminal output"
+        for path in report_dir.rglob("*"):
+            if path.is_file():
+                assert not secret.found_in(path.read_bytes()), f"key in {path.name}"
 
 
 def test_faithful_mock_passes(contract_run: Any) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from pingback_ext.mock import serve_mock
-from tests.contract.faults import KEY, LISTS
+from tests.contract.fake_data import FAKE_DATA
+from tests.contract.faults import KEY, LISTS, serve_faulty
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -43,7 +44,7 @@ def test_every_live_request_carries_developer_mode(contract_run: Any, tmp_path: 
             timeout=180,
         )
         dev_mode_hits = sum(
-            count for status, count in mock.request_counts().items() if status < 500
+            count for status, count in mock.app.request_counts().items() if status < 500
         )
     assert "(live)" in run.output
     assert run.returncode == 0, run.output
@@ -83,9 +84,64 @@ def test_suite_passes_against_the_mock_at_its_real_limit(contract_run: Any) -> N
             "2",
             timeout=240,
         )
-        counts = mock.request_counts()
+        counts = mock.app.request_counts()
     assert run.returncode == 0, run.output
     assert run.summary["failures"] == [] and run.summary["errors"] == []
     assert sum(counts.values()) > 50
     # Whatever 429s the pacing did not avoid were retried, never reported.
     assert counts.get(429, 0) == run.summary["retried429"]
+
+
+def _live_run_against_fake_data(contract_run: Any, tmp_path: Path, *extra: str) -> Any:
+    log = tmp_path / "fake-requests.jsonl"
+    with serve_faulty(FAKE_DATA) as (base_url, _):
+        run = contract_run(
+            "--base-url",
+            "https://pingback.invalid/v1",
+            "--api-key",
+            KEY,
+            "--segmentation-list",
+            LISTS[0],
+            "--max-examples",
+            "5",
+            "--rate-limit",
+            "200/s",  # the pace is not under test here; the count of requests is
+            *extra,
+            "--",
+            "-p",
+            "tests.contract.live_routing",
+            env={"LIVE_ROUTE_TO": base_url.rsplit("/v1", 1)[0], "LIVE_ROUTE_LOG": str(log)},
+            timeout=240,
+        )
+    return run, _records(log)
+
+
+def test_a_live_run_against_fake_data_passes(contract_run: Any, tmp_path: Path) -> None:
+    """Issue 24: against a server that enforces auth and answers schema-valid fake data (as a
+    developer-mode target may), the default live run passes: it runs the checks of shape only
+    and says so, with the requests it sent and their time at 5/s."""
+    run, records = _live_run_against_fake_data(contract_run, tmp_path)
+    assert run.returncode == 0, run.output
+    assert "checks assuming only the shape of each answer: ran" in run.output
+    assert (
+        "checks assuming a consistent record (dates, answers about what was asked): not run"
+        in run.output
+    )
+    assert "checks assuming state across requests" in run.output
+    assert run.summary["requestsSent"] == len(records) > 50
+    assert f"requests sent: {len(records)}; at 5/s" in run.output
+    assert run.summary["secondsAtRateLimit"] == (len(records) - 2) / 5
+
+
+def test_every_check_fake_data_fails_assumes_a_record_or_state(
+    contract_run: Any, tmp_path: Path
+) -> None:
+    """The other side of the classification: with --stateful against the same fake data, what
+    fails is exactly what assumes more than shape."""
+    from contract_tests.server.checks import ASSUMES
+
+    run, _ = _live_run_against_fake_data(contract_run, tmp_path, "--stateful")
+    assert run.returncode == 1, run.output
+    failed = run.failed_checks
+    assert {"subscriber_dates_consistent", "answer_matches_request"} & failed, run.output
+    assert {ASSUMES.get(name, "?") for name in failed} <= {"record", "state"}, failed

@@ -242,3 +242,46 @@ def test_replay_sessions_refuse_the_network() -> None:
     session = contract_session(target, Ledger(), ReplayAdapter())
     with pytest.raises(NoNetwork):
         session.get("http://127.0.0.1:9/v1/x")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"near_miss_key": "n" * 30}, "needs a base URL"),
+        (
+            {
+                "base_url": "http://127.0.0.1:9/v1",
+                "api_key": "k" * 30,
+                "near_miss_key": "short-key",
+            },
+            "at least 24 characters",
+        ),
+        (
+            {"base_url": "http://127.0.0.1:9/v1", "api_key": "k" * 30, "near_miss_key": "k" * 30},
+            "not the API key",
+        ),
+    ],
+)
+def test_near_miss_key_rules(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        ContractTarget.resolve(**kwargs)
+
+
+def test_near_miss_variants_share_nothing_with_the_api_key() -> None:
+    """The variants are of the second key; the API key is never varied (issue 21 item 1)."""
+    from contract_tests.server.harness import near_misses
+
+    near = "near-miss-0123456789abcdef"
+    variants = near_misses(near)
+    assert len(set(variants.values())) == 5 and near not in variants.values()
+    assert all(len(v) >= 12 for v in variants.values())  # each is redactable
+    assert variants["another case"] == near.upper()
+
+
+def test_paced_seconds_and_the_cost_line() -> None:
+    from pingback_ext.contract.report import paced_seconds
+
+    assert paced_seconds(2) == 0 and paced_seconds(12) == 2.0
+    ledger = Ledger()
+    ledger.requests_sent = 502
+    assert "requests sent: 502; at 5/s with bursts of 2 they take 100 s" in ledger.summary()

@@ -14,6 +14,11 @@ tests/contract, ...):
   `str.splitlines` splits on, lone surrogates, very long values) for API keys, emails, names and
   CSV fields, and `leaks(secret, text)` which finds a secret in any output in the usual
   encodings (raw, repr, JSON, percent-encoded, base64, hex).
+  `email_addresses()` adds the addresses on the edge of `format: email` (`EMAIL_EDGES`).
+- `tests.hostile.sqlite_files`: SQLite files that try to break code keeping state in SQLite:
+  someone else's database, a file damaged past its header, a file or directory this process
+  cannot write (even as root), a dangling symlink, and `FlakySQLite`, a disk that fails
+  in the middle of a run.
 - `tests.hostile.fixtures`: pytest fixtures over both. Use them from another suite with
   `from tests.hostile.fixtures import hostile_server, redirect_pair  # noqa: F401` in its
   conftest.py (or list `tests.hostile.fixtures` in `-p`).

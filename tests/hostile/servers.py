@@ -10,6 +10,9 @@ records every request it read. Items:
 - `Reset(reply, after)`: the reply's head and the first `after` bytes of its body, then a
   TCP reset (SO_LINGER 0), never the rest.
 - `Hang()`: read the request, answer nothing until the server stops.
+- `Echo(build)`: a reply built from the request it answers; `echo_key(how)` echoes the API key
+  it received in one of `KEY_ECHOES` (raw JSON, a non-UTF-8 body, base64, hex, UTF-16, a
+  header, percent-encoded), as a careless server or debug proxy does.
 
 Servers bind 127.0.0.1 on an ephemeral port and stop (closing every connection, joining every
 thread) when their `with` block ends.
@@ -17,15 +20,19 @@ thread) when their `with` block ends.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
+
+from tests.hostile.text import ESCAPES
 
 REASONS = {
     200: "OK", 201: "Created", 301: "Moved Permanently", 302: "Found", 303: "See Other",
@@ -120,7 +127,62 @@ class Hang:
     """Read the request and never answer (until the server stops)."""
 
 
-Step = Reply | Drip | Reset | Hang
+@dataclass(frozen=True)
+class Echo:
+    """A reply built from the request it answers."""
+
+    build: Callable[[Request], Reply]
+
+
+def _refusal(body: bytes, *headers: tuple[str, str]) -> Reply:
+    return Reply(403, [("content-type", "application/json"), *headers], body)
+
+
+def _json_refusal(detail: str) -> bytes:
+    return json.dumps(
+        {"error": f"Forbidden: {detail}", "errorCode": "FORBIDDEN", "requestId": REQUEST_ID}
+    ).encode()
+
+
+#: The ways a server can echo a key it received, each as a 403 refusal. The first two are
+#: issue 21's (the key in a JSON body; in a body that is not UTF-8, which a cassette stores as
+#: base64); the others are encodings a text search of a stored file does not see.
+KEY_ECHOES: dict[str, Callable[[str], Reply]] = {
+    "json": lambda key: _refusal(_json_refusal(f"unknown key {key}")),
+    "non_utf8_body": lambda key: _refusal(b"\xff\xfeunknown key " + key.encode("latin-1")),
+    "base64_in_json": lambda key: _refusal(
+        _json_refusal("trace " + base64.b64encode(b"key=" + key.encode("latin-1")).decode())
+    ),
+    "hex_in_json": lambda key: _refusal(_json_refusal("trace " + key.encode("latin-1").hex())),
+    "utf16_body": lambda key: _refusal(("unknown key " + key).encode("utf-16")),
+    "header": lambda key: _refusal(_json_refusal("see header"), ("x-debug-key", key)),
+    "percent_in_header": lambda key: _refusal(
+        _json_refusal("see header"), ("x-debug", "key=" + quote(key, safe=""))
+    ),
+}
+
+
+def echo_key(how: str, header: str = "x-api-key") -> Echo:
+    """A 403 that echoes the `header` it received (the API key) the way `how` names."""
+    return Echo(lambda request: KEY_ECHOES[how](request.headers.get(header, "")))
+
+
+def echo_key_rotating(header: str = "x-api-key") -> Echo:
+    """Each request gets the next way of `KEY_ECHOES`, in turn (every way, in one run)."""
+    ways = list(KEY_ECHOES)
+    count = [0]
+    lock = threading.Lock()
+
+    def build(request: Request) -> Reply:
+        with lock:
+            how = ways[count[0] % len(ways)]
+            count[0] += 1
+        return KEY_ECHOES[how](request.headers.get(header, ""))
+
+    return Echo(build)
+
+
+Step = Reply | Drip | Reset | Hang | Echo
 
 
 def subscriber_data(email: str = "ana@example.com", **fields: Any) -> dict[str, Any]:
@@ -136,6 +198,16 @@ def subscriber_data(email: str = "ana@example.com", **fields: Any) -> dict[str, 
 def subscriber_reply(email: str = "ana@example.com", status: int = 200, **fields: Any) -> Reply:
     """A spec-valid subscriber answer."""
     return Reply.json(status, {"data": subscriber_data(email, **fields), "requestId": REQUEST_ID})
+
+
+def terminal_hostile_error(status: int = 404) -> Reply:
+    """An error answer whose every text field holds terminal controls (OSC title, screen clear,
+    C1 CSI, bidi override, BEL): what a CLI must show literally, on stderr and in JSON."""
+    return Reply.json(status, {
+        "error": "no " + "".join(ESCAPES) + " \u202eevil",
+        "errorCode": "CODE\x1b[2J\u202e",
+        "requestId": "r\x07id\x9b31m",
+    })  # fmt: skip
 
 
 def _read_request(conn: socket.socket) -> Request | None:
@@ -253,7 +325,7 @@ class HostileServer:
             request = self._read(conn)
             if request is None:
                 return
-            self._answer(conn, self._next_step(request))
+            self._answer(conn, self._next_step(request), request)
         except OSError:
             pass
         finally:
@@ -267,8 +339,11 @@ class HostileServer:
                 continue
         return None
 
-    def _answer(self, conn: socket.socket, step: Step) -> None:
-        if isinstance(step, Hang):
+    def _answer(self, conn: socket.socket, step: Step, request: Request) -> None:
+        if isinstance(step, Echo):
+            reply = step.build(request)
+            conn.sendall(reply.head() + reply.body)
+        elif isinstance(step, Hang):
             self._stop.wait()
         elif isinstance(step, Reply):
             conn.sendall(step.head() + step.body)

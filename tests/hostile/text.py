@@ -69,6 +69,29 @@ def emails() -> st.SearchStrategy[str]:
     return st.one_of(plausible, nasty_text(max_size=8), long_text(min_size=2_000))
 
 
+#: Addresses on the edge of `format: email` (issue 21: the importer, the client and the mock
+#: disagreed): non-ASCII local parts and domains, special-use and test domains, quoted local
+#: parts, address literals, stray dots, length limits, case twins, whitespace and separators.
+EMAIL_EDGES = (
+    "usér@example.com", "user@exämple.com", "user@xn--exmple-cua.com", "user@foo.test",
+    "user@example.local", "user@example.invalid", "user@localhost", "user@example",
+    '"a b"@example.com', "user@[127.0.0.1]", "a..b@example.com", ".a@example.com",
+    "a.@example.com", "user@example.com.", "user@-example.com", "user@example-.com",
+    "a" * 64 + "@example.com", "a" * 65 + "@example.com", "user@" + "b" * 63 + ".com",
+    "user@" + "b" * 64 + ".com", "Dup@Example.com", "dup@example.com", "user+tag@example.com",
+    "user@sub_domain.example.com", "user @example.com", " user@example.com",
+    "user@example.com ", "user@example.com\n", "user@example.com\u2028", "user\x00@example.com",
+    "\u0131@example.com", "user@EXAMPLE.COM", "!#$%&'*+-/=?^_`{|}~@example.com",
+    "user@123.123.123.123", "user@example.c", "user@@example.com", "@example.com", "user@",
+    "user@example..com", "user@\ud800.com", "[/x]@example.com", "user@example.com[/x]",
+)  # fmt: skip
+
+
+def email_addresses() -> st.SearchStrategy[str]:
+    """Edge addresses, hostile ones, and well-formed ones as hypothesis writes them."""
+    return st.one_of(st.sampled_from(EMAIL_EDGES), emails(), st.emails())
+
+
 def api_keys() -> st.SearchStrategy[str]:
     """Keys with surrounding whitespace, inner control characters, non-ASCII, huge lengths."""
     core = st.text(alphabet="abcdefABCDEF0123456789_-", min_size=12, max_size=40)
@@ -113,3 +136,24 @@ def leaks(secret: str, *outputs: str | bytes) -> list[str]:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
         found += [form for form in secret_forms(secret) if form in text]
     return found
+
+
+def casings(name: str) -> st.SearchStrategy[str]:
+    """`name` in any mix of upper and lower case (header names are case-insensitive)."""
+    return st.tuples(*(st.sampled_from(sorted({c.lower(), c.upper()})) for c in name)).map("".join)
+
+
+#: Headers a caller must never set, written down here independently of the client's own list:
+#: the key and the mode (the client's settings), and what the HTTP layer derives from a request.
+CLIENT_HEADERS = ("x-api-key", "x-developer-mode")
+FRAMING_HEADERS = ("content-length", "transfer-encoding", "host", "connection", "te", "upgrade")
+
+
+def client_header_names() -> st.SearchStrategy[str]:
+    """The key or the mode header, in any casing."""
+    return st.sampled_from(CLIENT_HEADERS).flatmap(casings)
+
+
+def framing_header_names() -> st.SearchStrategy[str]:
+    """A framing or connection header, in any casing."""
+    return st.sampled_from(FRAMING_HEADERS).flatmap(casings)

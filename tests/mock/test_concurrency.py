@@ -60,7 +60,7 @@ def test_eight_threads_of_creates_over_loopback() -> None:
                 if status == 201
             }
         _check(results, readable)
-        assert not any(status >= 500 for status in mock.request_counts())
+        assert not any(status >= 500 for status in mock.app.request_counts())
 
 
 async def test_concurrent_creates_in_process() -> None:

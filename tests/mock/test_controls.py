@@ -13,6 +13,8 @@ import pytest
 from pingback_ext.cli.mock import exposure_warning
 from tests.mock.conftest import KEY, OTHER_KEY, open_mock
 
+SSN = "ssn-kept-private"  # "s", "k", "p", "r", "v" are no hex digits: never in a requestId
+
 CONTROLS = [
     ("POST", "/_mock/reset", None),
     ("GET", "/_mock/stats", None),
@@ -44,18 +46,18 @@ async def test_every_control_needs_a_valid_key(
 async def test_a_tenant_cannot_read_or_wipe_another(transport: str, stack: ExitStack) -> None:
     client, mock = open_mock(stack, transport)
     other = {"x-api-key": OTHER_KEY}
-    # Not hex: a short number such as "123" turns up in a random requestId about 1 time in 200.
-    ssn = "ssn-of-b"
     async with client:
-        secret = {"email": "b@example.com", "customFields": [{"label": "ssn", "value": ssn}]}
+        # The secret must not be a string a requestId (a UUID, hex digits) can contain: "123"
+        # was, and one response in ~200 carried it in its requestId (the test's one flake).
+        secret = {"email": "b@example.com", "customFields": [{"label": "ssn", "value": SSN}]}
         assert (await client.post("/v1/subscriber", json=secret, headers=other)).status_code == 201
         # KEY cannot read OTHER_KEY's subscriber through the blacklist control ...
         peek = await client.post("/_mock/blacklist", json={"email": "b@example.com"})
-        assert peek.status_code == 404 and ssn not in peek.text
+        assert peek.status_code == 404 and SSN not in peek.text
         smuggled = await client.post(
             "/_mock/blacklist", json={"email": "b@example.com", "apiKey": OTHER_KEY}
         )
-        assert smuggled.status_code == 422 and ssn not in smuggled.text
+        assert smuggled.status_code == 422 and SSN not in smuggled.text
         # ... nor wipe it, its lists, its faults or its log.
         await client.post("/_mock/segmentation-lists", json={"id": "theirs"}, headers=other)
         await client.post("/_mock/inject", json={"status": 503}, headers=other)
@@ -64,7 +66,7 @@ async def test_a_tenant_cannot_read_or_wipe_another(transport: str, stack: ExitS
         assert (await client.get("/v1/subscriber/mine@example.com")).status_code == 404
         assert (await client.get("/v1/subscriber/b@example.com", headers=other)).status_code == 503
         kept = await client.get("/v1/subscriber/b@example.com", headers=other)
-        assert kept.status_code == 200 and kept.json()["data"]["customFields"][0]["value"] == ssn
+        assert kept.status_code == 200 and kept.json()["data"]["customFields"][0]["value"] == SSN
         assert "theirs" in (await client.get("/_mock/segmentation-lists", headers=other)).text
         assert "theirs" not in (await client.get("/_mock/segmentation-lists")).text
         theirs = {"email": "c@example.com", "segmentationLists": ["theirs"]}
@@ -166,6 +168,6 @@ def test_python_side_injections_are_checked_too(stack: ExitStack) -> None:
     _, mock = open_mock(stack, "asgi")
     for bad in ({"status": 200}, {"status": 500, "times": 0}, {"status": 500, "delay": -1}):
         with pytest.raises(ValueError):
-            mock.inject(**bad)  # type: ignore[arg-type]
+            mock.tenant().inject(**bad)  # type: ignore[arg-type]
     with pytest.raises(KeyError):
-        mock.inject(500, api_key="not-configured")
+        mock.tenant("not-configured")

@@ -25,9 +25,9 @@ def test_file_database_survives_restart(tmp_path: Path) -> None:
                 "/subscriber", json={"email": "p@example.com", "segmentationLists": ["L"]}
             )
             assert created.status_code == 201
-        m.add_segmentation_list("seeded-later")
+        m.app.add_segmentation_list("seeded-later")
     with serve_mock(api_keys=(KEY,), db_path=str(db), rate_limit=0) as m:
-        assert "seeded-later" in m.segmentation_lists
+        assert "seeded-later" in m.app.segmentation_lists
         with httpx.Client(base_url=m.base_url, headers={"x-api-key": KEY}) as client:
             got = client.get("/subscriber/p@example.com")
             assert got.status_code == 200
@@ -114,7 +114,7 @@ def _make_unsalted(db: Path, key: str) -> None:
 def test_a_file_from_before_salted_ids_keeps_its_data(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite3"
     with serve_mock(api_keys=(KEY,), segmentation_lists=("L",), db_path=str(db), rate_limit=0) as m:
-        m.app.add_segmentation_list("own-list", api_key=KEY)  # this account's own list
+        m.app.tenant(KEY).add_segmentation_list("own-list")  # this account's own list
         with httpx.Client(base_url=m.base_url, headers={"x-api-key": KEY}) as client:
             created = client.post(
                 "/subscriber",

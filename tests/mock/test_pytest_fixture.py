@@ -14,7 +14,11 @@ import pytest
 
 USER_TESTS = '''
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,20 +105,58 @@ def test_the_async_client(pingback_mock):
             return (await apb.subscribers.get("gil@example.com")).email
 
     assert asyncio.run(main()) == "gil@example.com"
+
+
+EARLIER = {}
+
+
+def test_a_pingback_import_keeps_its_state_in_the_tests_own_directory(pingback_mock, tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("email,name\\nhal@example.com,Hal\\n", encoding="utf-8")
+    pingback = Path(sys.executable).with_name("pingback")
+    done = subprocess.run([str(pingback), "import", str(source)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    state_home = Path(os.environ["XDG_STATE_HOME"])
+    states = [path for path in (state_home / "pingback").iterdir() if path.name.startswith("sync-")]
+    assert len(states) == 1 and states[0].stat().st_size > 0
+    assert not state_home.is_relative_to(Path.home())
+    assert [r.status for r in pingback_mock.requests][-1] == 201
+    EARLIER.update(key=pingback_mock.api_key, url=pingback_mock.base_url, state=state_home)
+
+
+def test_nothing_of_an_earlier_test_is_left(pingback_mock):
+    assert pingback_mock.api_key != EARLIER["key"]
+    assert pingback_mock.segmentation_lists == [] and pingback_mock.requests == []
+    assert pingback_mock.client.subscribers.find("hal@example.com") is None  # no data, no 503
+    old = httpx.get(f"{EARLIER['url']}/subscriber/hal@example.com",
+                    headers={"x-api-key": EARLIER["key"]})
+    assert old.status_code == 403  # the earlier test's key is gone with its account
+    assert not EARLIER["state"].exists()  # its state directory too
+    assert [r.status for r in pingback_mock.requests] == [404]  # the 403 is nobody's
+
+
+def test_the_environment_is_restored_after_each_test():
+    assert not any(name.startswith("PINGBACK_") for name in os.environ)
+    assert "XDG_STATE_HOME" not in os.environ
 '''
 
+USER_TEST_COUNT = 11
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGBACK_")}
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINGBACK_", "XDG_"))}
     env.pop("PYTHONPATH", None)
+    env["HOME"] = str(home)  # where ~/.local/state would be: nothing may land there
     return env
 
 
 def _pytest(directory: Path, *python: str) -> subprocess.CompletedProcess[str]:
+    home = directory / "home"
+    home.mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, *python, "-p", "no:cacheprovider", "-q", str(directory)],
         cwd=directory,
-        env=_env(),
+        env=_env(home),
         capture_output=True,
         text=True,
         timeout=180,
@@ -124,9 +166,45 @@ def _pytest(directory: Path, *python: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_a_users_test_file_passes_with_nothing_but_the_fixture(tmp_path: Path) -> None:
     (tmp_path / "test_app.py").write_text(USER_TESTS, encoding="utf-8")
-    done = _pytest(tmp_path, "-m", "pytest")
+    done = _pytest(tmp_path, "-m", "pytest", "-p", "no:randomly")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "8 passed" in done.stdout
+    assert f"{USER_TEST_COUNT} passed" in done.stdout
+    assert list((tmp_path / "home").iterdir()) == []  # no ~/.local/state/pingback
+
+
+def test_each_xdist_worker_serves_its_own_mock(tmp_path: Path) -> None:
+    pytest.importorskip("xdist")
+    (tmp_path / "test_worker.py").write_text(WORKER_TESTS, encoding="utf-8")
+    # `each`: every worker runs every test, so both serve mocks, in parallel, side by side
+    done = _pytest(tmp_path, "-m", "pytest", "-n", "2", "-p", "no:randomly", "--dist", "each")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 passed" in done.stdout
+    ports = {path.read_text() for path in tmp_path.glob("port-*")}
+    assert len(ports) == 2  # one server per worker, each on its own free port
+
+
+WORKER_TESTS = """
+import os
+from pathlib import Path
+
+
+def test_where_this_worker_serves(pingback_mock):
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    port = pingback_mock.base_url.split(":")[2].split("/")[0]
+    assert pingback_mock.base_url.startswith("http://127.0.0.1:")
+    (Path(__file__).parent / f"port-{worker}").write_text(port)
+
+
+def test_an_account_of_its_own_here_too(pingback_mock):
+    pingback_mock.add_segmentation_list("mine")
+    pingback_mock.client.subscribers.create("ida@example.com", segmentation_lists=["mine"])
+    assert [r.status for r in pingback_mock.requests] == [201]
+
+
+def test_and_the_next_test_starts_empty_again(pingback_mock):
+    assert pingback_mock.client.subscribers.find("ida@example.com") is None
+    assert pingback_mock.segmentation_lists == []
+"""
 
 
 def test_the_plugin_imports_no_mock_dependency_until_a_test_uses_it() -> None:

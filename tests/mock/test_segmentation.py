@@ -73,14 +73,14 @@ async def test_unsubscribed_subscriber_is_not_enabled(api: Api) -> None:
 
 async def test_blacklisted_subscriber_is_not_enabled(api: Api) -> None:
     await api.create({"email": EMAIL, "segmentationLists": [LISTS[0]]})
-    api.mock.blacklist(EMAIL)
+    api.mock.tenant().blacklist(EMAIL)
     _, got = await api.get(EMAIL)
     assert got["data"]["blacklistedAt"] >= got["data"]["createdAt"]
     status, body = await api.add(EMAIL, {"segmentationLists": [LISTS[1]]})
     assert status == 400 and body["errorCode"] == "SUBSCRIBER_NOT_ENABLED"
     status, body = await api.remove(LISTS[0], EMAIL)
     assert status == 400 and body["errorCode"] == "SUBSCRIBER_NOT_ENABLED"
-    api.mock.blacklist(EMAIL, blacklisted=False)
+    api.mock.tenant().blacklist(EMAIL, blacklisted=False)
     assert (await api.add(EMAIL, {"segmentationLists": [LISTS[1]]}))[0] == 200
 
 

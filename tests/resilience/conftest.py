@@ -91,7 +91,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "redis-server is not installed: scripts/install installs Debian's redis-server "
             "when run as root; the shared (Redis) limiter tests need it"
         )
-    pytest.importorskip("redis", reason="the redis package is missing: pip install -e '.[dev]'")
+    pytest.importorskip("redis", reason="the redis package is missing: scripts/install")
     import redis
 
     workdir: Path = tmp_path_factory.mktemp("redis")

@@ -42,7 +42,7 @@ def limited_mock() -> Iterator[tuple[str, RunningMock]]:
 
 
 def verdict(label: str, elapsed: float, mock: RunningMock) -> None:
-    counts = mock.request_counts()
+    counts = mock.app.request_counts()
     print(f"\n{label}: {CREATES} creates in {elapsed:.3f} s; ceiling {CEILING:.2f} s; "
           f"ratio {CEILING / elapsed:.3f}; statuses {counts}")  # fmt: skip
     assert counts.get(429, 0) == 0, counts

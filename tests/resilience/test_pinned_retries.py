@@ -228,14 +228,34 @@ def test_a_fault_before_sending_says_so(api: respx.MockRouter, fault: type[Excep
 
 
 @pytest.mark.parametrize("fault", SENT_FAULTS)
-async def test_a_create_is_not_resent_after_a_fault_that_may_have_sent_it(
+async def test_a_create_is_resent_after_a_fault_that_may_have_sent_it_and_its_409_read_back(
+    api: respx.MockRouter, no_sleep: list[float], fault: type[Exception]
+) -> None:
+    """calls.py's retry table: a create may be sent again; a 409 then is confirmed by reading
+    the subscriber back (it holds what was sent: the result; else the 409 stands)."""
+    conflict = httpx.Response(409, json={"errorCode": "SUBSCRIBER_ALREADY_EXISTS",
+                                         "error": "exists", "requestId": RID})  # fmt: skip
+    route = api.post("/subscriber").mock(side_effect=[fault("maybe sent"), conflict])
+    read = api.get("/subscriber/ana%40example.com").respond(200, json=subscriber_body())
+    async with AsyncPingback(api_key="k", base_url=BASE_URL, rate_limit=None) as pb:
+        created = await pb.subscribers.create("ana@example.com", name="Ana")
+        assert (created.name, created.attempts) == ("Ana", 2)
+        route.side_effect = [fault("maybe sent"), conflict]
+        with pytest.raises(e.SubscriberAlreadyExists) as caught:
+            await pb.subscribers.create("ana@example.com", name="Someone else")
+    assert caught.value.attempts == 2 and route.call_count == 4 and read.call_count == 2
+
+
+@pytest.mark.parametrize("fault", SENT_FAULTS)
+async def test_a_create_that_never_gets_an_answer_fails_after_its_retries(
     api: respx.MockRouter, no_sleep: list[float], fault: type[Exception]
 ) -> None:
     route = api.post("/subscriber").mock(side_effect=fault("maybe sent"))
     async with AsyncPingback(api_key="k", base_url=BASE_URL, rate_limit=None) as pb:
         with pytest.raises(e.TransportError) as caught:
             await pb.subscribers.create("ana@example.com")
-    assert caught.value.request_sent is True and route.call_count == 1
+    assert caught.value.request_sent is True and route.call_count == 3
+    assert caught.value.attempts == 3
 
 
 def test_the_client_waits_by_the_default_schedule(

@@ -165,18 +165,20 @@ def test_a_429_pauses_everyone_then_retries_after_the_asked_wait(clock: FakeCloc
     assert actions[2].seconds == 2.0 and actions[3].seconds == 2.0
 
 
-def test_create_is_not_resent_after_a_connection_that_sent_it(clock: FakeClock) -> None:
-    from pingback_client.models import SubscriberCreate
+def test_create_is_resent_after_a_connection_that_sent_it(clock: FakeClock) -> None:
+    from pingback_ext._generated.models import SubscriberCreate
 
     body = SubscriberCreate(email="ana@example.com")
     plan = request_plan(SETTINGS, CREATE, {"body": body}, RetryPolicy(), clock=clock)
-    with pytest.raises(e.APIConnectionError) as caught:
-        drive(plan, [reset(request_sent=True)], clock)
-    assert caught.value.request_sent and caught.value.attempts == 1
+    result, actions = drive(
+        plan, [reset(request_sent=True), httpx.Response(201, json=subscriber())], clock
+    )
+    assert result.email == "ana@example.com" and result.attempts == 2
+    assert sum(isinstance(a, Send) for a in actions) == 2
 
 
 def test_create_is_resent_after_a_connection_that_never_sent_it(clock: FakeClock) -> None:
-    from pingback_client.models import SubscriberCreate
+    from pingback_ext._generated.models import SubscriberCreate
 
     body = SubscriberCreate(email="ana@example.com")
     plan = request_plan(SETTINGS, CREATE, {"body": body}, RetryPolicy(), clock=clock)
@@ -260,30 +262,48 @@ async def test_async_create_retried_after_429_storm_and_unsent_connection(
     assert sub.request_id == RID and route.call_count == 5
 
 
-def test_create_not_retried_after_500_or_a_sent_reset(
+def test_create_retried_after_500_or_a_sent_reset(
     api: respx.MockRouter, no_sleep: list[float]
 ) -> None:
     route = api.post("/subscriber").mock(
-        side_effect=[error(500, "INTERNAL_SERVER_ERROR"), httpx.RemoteProtocolError("gone")]
+        side_effect=[
+            error(500, "INTERNAL_SERVER_ERROR"),
+            httpx.RemoteProtocolError("gone"),
+            httpx.Response(201, json=subscriber()),
+        ]
     )
     with Pingback(api_key="k", base_url=BASE_URL, rate_limit=None, max_retries=5) as pb:
-        with pytest.raises(e.ServerError):
-            pb.subscribers.create("ana@example.com")
-        with pytest.raises(e.APIConnectionError) as caught:
-            pb.subscribers.create("ana@example.com")
-    assert caught.value.request_sent and route.call_count == 2
+        assert pb.subscribers.create("ana@example.com").attempts == 3
+    assert route.call_count == 3
 
 
 def test_create_whose_retry_meets_409_reads_the_subscriber_back(
     api: respx.MockRouter, no_sleep: list[float]
 ) -> None:
     api.post("/subscriber").mock(
-        side_effect=[httpx.ConnectError("refused"), error(409, "SUBSCRIBER_ALREADY_EXISTS")]
+        side_effect=[httpx.ReadError("reset"), error(409, "SUBSCRIBER_ALREADY_EXISTS")]
     )
     got = api.get("/subscriber/ana%40example.com").respond(200, json=subscriber())
     with Pingback(api_key="k", base_url=BASE_URL, rate_limit=None) as pb:
-        assert pb.subscribers.create("ana@example.com").email == "ana@example.com"
+        created = pb.subscribers.create("ana@example.com")
+    assert (created.email, created.attempts) == ("ana@example.com", 2)
     assert got.call_count == 1
+
+
+def test_a_409_after_a_connection_that_never_sent_is_a_conflict(
+    api: respx.MockRouter, no_sleep: list[float]
+) -> None:
+    """Nothing left before the retry: its 409 is someone else's subscriber, not ours."""
+    api.post("/subscriber").mock(
+        side_effect=[httpx.ConnectError("refused"), error(409, "SUBSCRIBER_ALREADY_EXISTS")]
+    )
+    got = api.get("/subscriber/ana%40example.com").respond(200, json=subscriber())
+    with (
+        Pingback(api_key="k", base_url=BASE_URL, rate_limit=None) as pb,
+        pytest.raises(e.SubscriberAlreadyExists) as caught,
+    ):
+        pb.subscribers.create("ana@example.com")
+    assert caught.value.attempts == 2 and got.call_count == 0
 
 
 def test_first_try_409_is_still_an_error(api: respx.MockRouter) -> None:

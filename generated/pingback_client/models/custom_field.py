@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -18,12 +18,12 @@ class CustomField:
     Attributes:
         id (str | Unset): Custom field ID
         label (str | Unset): Custom field label Example: age.
-        value (str | Unset): Custom field value Example: 25.
+        value (bool | float | int | str | Unset): Custom field value Example: 25.
     """
 
     id: str | Unset = UNSET
     label: str | Unset = UNSET
-    value: str | Unset = UNSET
+    value: bool | float | int | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,7 +31,11 @@ class CustomField:
 
         label = self.label
 
-        value = self.value
+        value: bool | float | int | str | Unset
+        if isinstance(self.value, Unset):
+            value = UNSET
+        else:
+            value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -52,7 +56,12 @@ class CustomField:
 
         label = d.pop("label", UNSET)
 
-        value = d.pop("value", UNSET)
+        def _parse_value(data: object) -> bool | float | int | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | float | int | str | Unset, data)
+
+        value = _parse_value(d.pop("value", UNSET))
 
         custom_field = cls(
             id=id,

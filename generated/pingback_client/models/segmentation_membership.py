@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="SegmentationMembership")
 
 
@@ -17,20 +15,20 @@ class SegmentationMembership:
     """A subscriber's membership of a segmentation list.
 
     Attributes:
-        id (str | Unset):
-        email (str | Unset):
-        subscriber_id (str | Unset):
-        segmentation_list_id (str | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        id (str):
+        email (str):
+        subscriber_id (str):
+        segmentation_list_id (str):
+        created_at (datetime.datetime):
+        updated_at (datetime.datetime):
     """
 
-    id: str | Unset = UNSET
-    email: str | Unset = UNSET
-    subscriber_id: str | Unset = UNSET
-    segmentation_list_id: str | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    id: str
+    email: str
+    subscriber_id: str
+    segmentation_list_id: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,56 +40,39 @@ class SegmentationMembership:
 
         segmentation_list_id = self.segmentation_list_id
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
+        created_at = self.created_at.isoformat()
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
-            updated_at = self.updated_at.isoformat()
+        updated_at = self.updated_at.isoformat()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if email is not UNSET:
-            field_dict["email"] = email
-        if subscriber_id is not UNSET:
-            field_dict["subscriberId"] = subscriber_id
-        if segmentation_list_id is not UNSET:
-            field_dict["segmentationListId"] = segmentation_list_id
-        if created_at is not UNSET:
-            field_dict["createdAt"] = created_at
-        if updated_at is not UNSET:
-            field_dict["updatedAt"] = updated_at
+        field_dict.update(
+            {
+                "id": id,
+                "email": email,
+                "subscriberId": subscriber_id,
+                "segmentationListId": segmentation_list_id,
+                "createdAt": created_at,
+                "updatedAt": updated_at,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id")
 
-        email = d.pop("email", UNSET)
+        email = d.pop("email")
 
-        subscriber_id = d.pop("subscriberId", UNSET)
+        subscriber_id = d.pop("subscriberId")
 
-        segmentation_list_id = d.pop("segmentationListId", UNSET)
+        segmentation_list_id = d.pop("segmentationListId")
 
-        _created_at = d.pop("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
-        _updated_at = d.pop("updatedAt", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+        updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
 
         segmentation_membership = cls(
             id=id,

@@ -21,8 +21,10 @@ T = TypeVar("T", bound="Subscriber")
 class Subscriber:
     """
     Attributes:
+        id (str):
         email (str): Subscriber email address Example: example@email.com.
-        id (str | Unset):
+        created_at (datetime.datetime): Subscriber creation date
+        updated_at (datetime.datetime): Subscriber update date
         phone (str | Unset): Subscriber phone number. It follows the E.164 format. Example: +5511999999999.
         name (str | Unset): Subscriber name Example: John Doe.
         status (SubscriberStatus | Unset): free_subscriber, paid_subscriber, or unsubscribed_subscriber (opted out).
@@ -30,12 +32,12 @@ class Subscriber:
         segmentation_lists (list[str] | Unset):
         blacklisted_at (datetime.datetime | Unset): Subscriber blacklisted date
         unsubscribed_at (datetime.datetime | Unset): Subscriber unsubscribed date
-        created_at (datetime.datetime | Unset): Subscriber creation date
-        updated_at (datetime.datetime | Unset): Subscriber update date
     """
 
+    id: str
     email: str
-    id: str | Unset = UNSET
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
     phone: str | Unset = UNSET
     name: str | Unset = UNSET
     status: SubscriberStatus | Unset = UNSET
@@ -43,14 +45,16 @@ class Subscriber:
     segmentation_lists: list[str] | Unset = UNSET
     blacklisted_at: datetime.datetime | Unset = UNSET
     unsubscribed_at: datetime.datetime | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
         email = self.email
 
-        id = self.id
+        created_at = self.created_at.isoformat()
+
+        updated_at = self.updated_at.isoformat()
 
         phone = self.phone
 
@@ -81,23 +85,16 @@ class Subscriber:
         if not isinstance(self.unsubscribed_at, Unset):
             unsubscribed_at = self.unsubscribed_at.isoformat()
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
-            updated_at = self.updated_at.isoformat()
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "id": id,
                 "email": email,
+                "createdAt": created_at,
+                "updatedAt": updated_at,
             }
         )
-        if id is not UNSET:
-            field_dict["id"] = id
         if phone is not UNSET:
             field_dict["phone"] = phone
         if name is not UNSET:
@@ -112,10 +109,6 @@ class Subscriber:
             field_dict["blacklistedAt"] = blacklisted_at
         if unsubscribed_at is not UNSET:
             field_dict["unsubscribedAt"] = unsubscribed_at
-        if created_at is not UNSET:
-            field_dict["createdAt"] = created_at
-        if updated_at is not UNSET:
-            field_dict["updatedAt"] = updated_at
 
         return field_dict
 
@@ -124,9 +117,13 @@ class Subscriber:
         from ..models.custom_field import CustomField
 
         d = dict(src_dict)
+        id = d.pop("id")
+
         email = d.pop("email")
 
-        id = d.pop("id", UNSET)
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
 
         phone = d.pop("phone", UNSET)
 
@@ -166,23 +163,11 @@ class Subscriber:
         else:
             unsubscribed_at = datetime.datetime.fromisoformat(_unsubscribed_at)
 
-        _created_at = d.pop("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        _updated_at = d.pop("updatedAt", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
-
         subscriber = cls(
-            email=email,
             id=id,
+            email=email,
+            created_at=created_at,
+            updated_at=updated_at,
             phone=phone,
             name=name,
             status=status,
@@ -190,8 +175,6 @@ class Subscriber:
             segmentation_lists=segmentation_lists,
             blacklisted_at=blacklisted_at,
             unsubscribed_at=unsubscribed_at,
-            created_at=created_at,
-            updated_at=updated_at,
         )
 
         subscriber.additional_properties = d
