@@ -320,6 +320,7 @@ def _wait_for(condition: Any, timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_the_same_command_continues(
     recorded: tuple[RunningMock, Recorder], tmp_path: Path, state_home: Path
 ) -> None:
@@ -349,6 +350,7 @@ def test_ctrl_c_then_the_same_command_continues(
     assert sum(1 for s in recorder.log if s.status == 201) == 95
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_loses_nothing_and_resends_nothing(
     recorded: tuple[RunningMock, Recorder], tmp_path: Path, state_home: Path
 ) -> None:
@@ -406,6 +408,7 @@ def _start_mock(port: int, db: Path) -> subprocess.Popen[str]:
     return mock
 
 
+@pytest.mark.slow
 def test_a_dead_server_stops_the_import_within_a_minute_and_the_same_command_finishes(
     tmp_path: Path, state_home: Path
 ) -> None:

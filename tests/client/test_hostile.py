@@ -236,6 +236,7 @@ def test_4_a_send_action_holds_no_key_text() -> None:
 # ------------------------------------------------------------------- 7. whole-attempt timeout
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(30)
 def test_7_timeout_bounds_the_whole_attempt_against_a_dripping_server(
     make_client: ClientFactory, hostile_server: ServerFactory
@@ -248,6 +249,7 @@ def test_7_timeout_bounds_the_whole_attempt_against_a_dripping_server(
     assert time.monotonic() - started < 3
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(30)
 def test_7_timeout_bounds_the_whole_attempt_against_dripping_headers(
     make_client: ClientFactory, hostile_server: ServerFactory, request: pytest.FixtureRequest

@@ -239,6 +239,7 @@ def test_error_bodies_share_one_model_and_keep_their_codes() -> None:
     assert codes == {"SUBSCRIBER_NOT_FOUND", "SEGMENTATION_LIST_NOT_FOUND"}
 
 
+@pytest.mark.slow  # the fast tier: scripts/test runs `scripts/regenerate --check` itself
 def test_regenerate_output_is_current() -> None:
     from codegen.regenerate import main
 

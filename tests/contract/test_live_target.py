@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pingback_ext.mock import serve_mock
 from tests.contract.fake_data import FAKE_DATA
 from tests.contract.faults import KEY, LISTS, serve_faulty
@@ -19,6 +21,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_every_live_request_carries_developer_mode(contract_run: Any, tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
     with serve_mock(api_keys=(KEY,), segmentation_lists=LISTS, rate_limit=0) as mock:
@@ -62,6 +65,7 @@ def test_developer_mode_cannot_be_turned_off_for_live_targets(contract_run: Any)
     assert "Traceback" not in run.output
 
 
+@pytest.mark.slow
 def test_suite_passes_against_the_mock_at_its_real_limit(contract_run: Any) -> None:
     """5/s with bursts of 2, as Pingback documents: paced, with 429s retried, no false failures."""
     with serve_mock(api_keys=(KEY,), segmentation_lists=LISTS, rate_limit=5.0, burst=2) as mock:

@@ -274,6 +274,8 @@ class HostileServer:
 
     def stop(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):  # wakes accept() at once on Linux (else: its 0.1 s poll)
+            self._listener.shutdown(socket.SHUT_RDWR)
         if self._started:
             self._acceptor.join(5)
         self._listener.close()

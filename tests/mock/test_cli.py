@@ -98,6 +98,7 @@ def test_default_key_is_generated_and_printed_and_rate_limit_applies() -> None:
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
 
 
+@pytest.mark.slow
 def test_db_file_survives_a_restart(tmp_path: os.PathLike[str]) -> None:
     db = os.path.join(tmp_path, "m.db")
     args = ("--port", "0", "--api-key", "k", "--rate-limit", "0", "--db", db)

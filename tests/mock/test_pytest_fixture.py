@@ -163,6 +163,7 @@ def _pytest(directory: Path, *python: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_users_test_file_passes_with_nothing_but_the_fixture(tmp_path: Path) -> None:
     (tmp_path / "test_app.py").write_text(USER_TESTS, encoding="utf-8")
     done = _pytest(tmp_path, "-m", "pytest", "-p", "no:randomly")
@@ -219,6 +220,7 @@ def test_the_plugin_imports_no_mock_dependency_until_a_test_uses_it() -> None:
     assert done.stdout.strip() == "[]", done.stderr
 
 
+@pytest.mark.slow
 def test_without_the_mock_extra_pytest_works_and_the_fixture_names_the_extra(
     tmp_path: Path,
 ) -> None:

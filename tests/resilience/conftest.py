@@ -17,12 +17,6 @@ from pingback_ext.mock import RunningMock, serve_mock
 LISTS = ("list-a", "list-b")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "acceptance: ~8 s runs at the mock's real rate limit (the issue's figures)"
-    )
-
-
 class FakeClock:
     """Time that moves only when someone sleeps; records every sleep."""
 

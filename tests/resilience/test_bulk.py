@@ -418,6 +418,7 @@ def _accepted(state: Path) -> set[str]:
 IN_FLIGHT = 4
 
 
+@pytest.mark.slow
 def test_kill_9_midway_then_rerun_sends_nothing_twice(tmp_path: Path) -> None:
     """SIGKILL a 200-record bulk run (4 in flight) in a subprocess, rerun it, account for every
     record."""
