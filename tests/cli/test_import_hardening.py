@@ -96,10 +96,13 @@ def test_a_state_that_fails_mid_run_says_in_one_line_what_was_sent(
     done = re.search(r"(\d+) row\(s\) done before it \((\d+) created", line)
     named = re.search(r"the row line (\d+), '(user(\d+)@example\.com)', was accepted", line)
     assert done is not None and named is not None, line
-    assert int(done[1]) == int(done[2]) >= 3 and int(named[1]) == int(named[3]) + 2
+    assert int(done[1]) == int(done[2]) and int(named[1]) == int(named[3]) + 2
     with contextlib.closing(sqlite3.connect(state)) as db:
         kept = {row[0] for row in db.execute("SELECT email FROM accepted")}
     assert len(kept) == 3 and named[2] not in kept
+    # Rows are reported in input order: with two in flight, the row after the failing one may
+    # be recorded before it and not yet reported ("done before it" counts reported rows).
+    assert len(kept) - 1 <= int(done[1]) <= len(kept)
     assert run("--json", "subscriber", "get", named[2]).exit_code == 0  # Pingback has it
     again = run("--json", "import", str(source), "--state", str(state))
     assert again.exit_code == 0 and summary(again)["failed"] == 0

@@ -28,6 +28,7 @@ def _dead_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow  # a pingback contract run (or pytest) in a subprocess
 def test_a_dead_target_is_said_once(contract_run: Any) -> None:
     """Not "0 distinct problem(s), 0 failing case(s), 26 error(s)" and 18 ConnectionError
     lines: one line that says the target is unreachable, and a non-zero exit."""
@@ -43,6 +44,7 @@ def test_a_dead_target_is_said_once(contract_run: Any) -> None:
     assert run.summary["passed"] is False
 
 
+@pytest.mark.slow  # a pingback contract run (or pytest) in a subprocess
 def test_a_target_that_resets_every_connection_is_unreachable(
     contract_run: Any, hostile_server: ServerFactory
 ) -> None:

@@ -97,6 +97,7 @@ def read_har_text(text: str) -> Exchange:
         return read_har(path).exchanges[0]
 
 
+@pytest.mark.slow  # a pingback contract run (or pytest) in a subprocess
 def test_a_recorded_run_against_an_echoing_server_stores_nothing_derived(
     contract_run: Any, hostile_server: ServerFactory, tmp_path: Path
 ) -> None:

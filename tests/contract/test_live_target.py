@@ -116,6 +116,7 @@ def _live_run_against_fake_data(contract_run: Any, tmp_path: Path, *extra: str) 
     return run, _records(log)
 
 
+@pytest.mark.slow  # a pingback contract run (or pytest) in a subprocess
 def test_a_live_run_against_fake_data_passes(contract_run: Any, tmp_path: Path) -> None:
     """Issue 24: against a server that enforces auth and answers schema-valid fake data (as a
     developer-mode target may), the default live run passes: it runs the checks of shape only
@@ -133,6 +134,7 @@ def test_a_live_run_against_fake_data_passes(contract_run: Any, tmp_path: Path) 
     assert run.summary["secondsAtRateLimit"] == (len(records) - 2) / 5
 
 
+@pytest.mark.slow  # a pingback contract run (or pytest) in a subprocess
 def test_every_check_fake_data_fails_assumes_a_record_or_state(
     contract_run: Any, tmp_path: Path
 ) -> None:

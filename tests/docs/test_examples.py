@@ -111,7 +111,8 @@ def _free_port() -> int:
 
 
 class Terminal:
-    """Runs commands on a pseudo-terminal 1000 columns wide (no line of the docs wraps); returns what a reader would see.
+    """Runs commands on a pseudo-terminal 1000 columns wide (no line of the docs wraps); returns
+    what a reader would see.
 
     pyte (a VT100 emulator) plays the bytes, so a progress bar that redraws itself and clears
     at the end shows as it does on a screen: not at all.

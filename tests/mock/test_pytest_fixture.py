@@ -172,6 +172,7 @@ def test_a_users_test_file_passes_with_nothing_but_the_fixture(tmp_path: Path) -
     assert list((tmp_path / "home").iterdir()) == []  # no ~/.local/state/pingback
 
 
+@pytest.mark.slow  # a pingback contract run (or pytest) in a subprocess
 def test_each_xdist_worker_serves_its_own_mock(tmp_path: Path) -> None:
     pytest.importorskip("xdist")
     (tmp_path / "test_worker.py").write_text(WORKER_TESTS, encoding="utf-8")

@@ -71,14 +71,14 @@ def custom_fields(sub: Subscriber) -> dict[str, CustomValue]:
     return found
 
 
-def membership(member: SegmentationMembership) -> tuple[str, str, str, str, datetime.datetime]:
-    return (
-        member.id,
-        member.email,
-        member.subscriber_id,
-        member.segmentation_list_id,
-        member.created_at,
-    )
+def membership(
+    member: SegmentationMembership,
+) -> tuple[str, str, str, str, datetime.datetime | None]:
+    """A membership is known by its email, subscriber and list; its id and dates may be absent
+    (a removal confirmed by a read after its answer was lost)."""
+    member_id = member.id if member.id else ""
+    created = member.created_at if member.created_at else None
+    return (member_id, member.email, member.subscriber_id, member.segmentation_list_id, created)
 
 
 def memberships(added: MembershipList) -> list[str]:
