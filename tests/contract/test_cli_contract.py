@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from pingback_ext.cli.app import app
