@@ -39,7 +39,9 @@ pyte = pytest.importorskip("pyte")
 def _param(example: Example) -> Any:
     marks = [pytest.mark.skip(reason=example.skip_reason)] if example.skip else []
     if example.lang == "console" and not example.skip and example.mark != "commands":
-        marks.append(pytest.mark.slow)
+        marks.append(pytest.mark.slow)  # a CLI session: many processes
+    if example.lang == "python" and "def test_" in example.body:
+        marks.append(pytest.mark.slow)  # pytest inside pytest
     return pytest.param(example, id=example.id, marks=marks)
 
 
