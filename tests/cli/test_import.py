@@ -11,7 +11,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -29,6 +28,7 @@ from pingback_ext.cli.app import app
 from pingback_ext.cli.csv_records import CSVFile, Row
 from pingback_ext.mock import RunningMock
 from tests.cli.conftest import KEY, PINGBACK, Result
+from tests.resilience.conftest import free_port
 from tests.resilience.recorder import Recorder
 
 BAD_LINES = {12: "not-an-email", 25: "+12ab", 40: "vip", 61: "duplicate", 88: "short row"}
@@ -391,12 +391,6 @@ def test_kill_9_at_random_points_loses_nothing_and_resends_nothing(
     assert _accepted(state) == {f"user{n:03d}@example.com" for n in range(count)}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_mock(port: int, db: Path) -> subprocess.Popen[str]:
     mock = subprocess.Popen(
         [PINGBACK, "mock", "--port", str(port), "--api-key", KEY, "--segmentation-list",
@@ -413,7 +407,7 @@ def test_a_dead_server_stops_the_import_within_a_minute_and_the_same_command_fin
     tmp_path: Path, state_home: Path
 ) -> None:
     """At the real limit (5/s): kill -9 the server mid-import, restart it, run again."""
-    port, db, count = _free_port(), tmp_path / "mock.sqlite", 40
+    port, db, count = free_port(), tmp_path / "mock.sqlite", 40
     source, state = tmp_path / "export.csv", tmp_path / "s.sqlite"
     write_rows(source, good_rows(count))
     base_url = f"http://127.0.0.1:{port}/v1"

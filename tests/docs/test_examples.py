@@ -14,7 +14,6 @@ import pty
 import select
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.docs.examples import ROOT, Command, Example, examples, matches, session
+from tests.resilience.conftest import free_port
 
 KEY = "docs-example-key-0123456789"
 LISTS = ("list-1", "list-2", "newsletter")
@@ -103,13 +103,6 @@ def test_python_example(example: Example, fresh_mock: Any, tmp_path: Path) -> No
             timeout=120,
         )
     assert done.returncode == 0, f"{example.id} failed:\n{done.stdout}\n{done.stderr}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Terminal:
@@ -217,7 +210,7 @@ def _cat_creates(terminal: Terminal, command: Command) -> None:
 def test_console_example(example: Example, fresh_mock: Any, tmp_path: Path) -> None:
     if shutil.which("pingback", path=str(BIN)) is None:
         pytest.skip("the pingback command is not installed in this environment")
-    body = example.body.replace("8787", str(_free_port()))
+    body = example.body.replace("8787", str(free_port()))
     if example.mark in ("commands", "against-mock"):
         terminal = Terminal(_mock_environment(fresh_mock), tmp_path)
     elif example.mark == "in-checkout":  # its paths are the repository's
