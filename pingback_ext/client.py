@@ -32,6 +32,7 @@ from pingback_ext.ratelimit import DEFAULT_BURST, LocalPacer, RedisPacer, asynci
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import NOT_GIVEN, NotGiven, Settings, rate_limit_from_env, resolve
+from pingback_ext.tls import ssl_context
 
 if TYPE_CHECKING:
     import asyncio
@@ -104,6 +105,12 @@ class _Pacing:
         return cls(rate, options.get("burst", DEFAULT_BURST), pacer, options.get("redis_url"))
 
 
+def _own_http(http_type: type[HttpT]) -> HttpT:
+    """An httpx client of our own: redirects off, TLS trust from tls.py (SSL_CERT_FILE and the
+    other standard variables; a context built once per process, not once per client)."""
+    return http_type(follow_redirects=False, verify=ssl_context())
+
+
 class _Pool(Generic[HttpT]):
     """The httpx client a client and its `with_options` copies share; `owned` when the client
     made it (then the client that made it closes it; a caller's is the caller's to close)."""
@@ -130,7 +137,7 @@ class _Pool(Generic[HttpT]):
                         "loop (an earlier asyncio.run()): its connections belong to that loop. "
                         "Make the httpx.AsyncClient inside the loop that uses it"
                     )
-                self.http = type(self.http)(follow_redirects=False)
+                self.http = _own_http(type(self.http))
             self._loop = weakref.ref(loop)
         return self.http
 
@@ -174,7 +181,7 @@ class _ClientBase(Generic[HttpT]):
         }
         self._pool: _Pool[HttpT]
         if isinstance(http_client, NotGiven) or http_client is None:
-            self._pool = _Pool(self._http_type(follow_redirects=False), owned=True)
+            self._pool = _Pool(_own_http(self._http_type), owned=True)
         else:
             _check_http_headers(http_client)
             self._pool = _Pool(http_client, owned=False)
