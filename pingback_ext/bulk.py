@@ -536,6 +536,7 @@ def _warm_up(plan: Plan[T]) -> Plan[T]:
 
 # ----------------------------------------------------------------------------- runners
 
+
 class _Workers:
     """Threads that run plans for the sync twin, started as needed, up to `size`.
 
