@@ -14,7 +14,10 @@ every request the suite sends, whichever code path built it:
 - redirects: never followed, whatever the caller asks (`NoRedirectSession`). A 3xx is the
   answer under test (the `no_redirect` check reports it with its Location): following it
   would send the API key to wherever it points;
-- every exchange goes to the run's `Recorder` (the cassette, and the probes' statuses).
+- every exchange goes to the run's `Recorder` (the cassette, and the probes' statuses);
+- TLS: one trust setting for every request (`TrustAdapter`): the target's `Trust`, built by
+  `pingback_ext.tls` from --tls-verify / --tls-cert / --tls-key or the standard variables,
+  whatever `verify=` or `cert=` a caller passes (schemathesis passes its own on each call).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.adapters import DEFAULT_POOLBLOCK, BaseAdapter, HTTPAdapter
 
 from pingback_ext.contract.cassette import Exchange, Recorder, classify_credential
 from pingback_ext.contract.report import Ledger
 from pingback_ext.contract.target import ContractTarget
 from pingback_ext.ratelimit import LocalPacer
 from pingback_ext.retries import parse_retry_after
+from pingback_ext.tls import Trust, ssl_context
 
 #: A 429 is retried this many times before the run gives up on the request (an error, not a
 #: contract failure).
@@ -45,6 +49,45 @@ class RateLimitedOut(requests.RequestException):
 
 class NoNetwork(requests.ConnectionError):
     """A replay tried to send a request: replays answer from the cassette only."""
+
+
+class TrustAdapter(HTTPAdapter):
+    """Sends over TLS with the one `SSLContext` of `trust` (pingback_ext.tls), never requests'
+    own rules.
+
+    requests turns each call's `verify=`/`cert=` into urllib3 pool settings (a CA path, a
+    client certificate file, CERT_REQUIRED or CERT_NONE), and urllib3 applies them *to the
+    context it is given*: loading certifi into it, setting its verify mode. So this adapter
+    hands urllib3 the shared context and only the verify mode that context already has:
+    schemathesis's `verify=True` on every call cannot turn `--tls-verify false` back on, add
+    certifi to a private CA, or change a context the client shares.
+    """
+
+    def __init__(self, trust: Trust, **kwargs: Any) -> None:
+        self.trust = trust
+        self.ssl_context = ssl_context(trust)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs["ssl_context"] = self.ssl_context
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    @property
+    def _cert_reqs(self) -> str:
+        return "CERT_REQUIRED" if self.trust.verify else "CERT_NONE"
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, _ = super().build_connection_pool_key_attributes(request, True, None)
+        return host_params, {"cert_reqs": self._cert_reqs}
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        conn.cert_reqs = self._cert_reqs
+        conn.ca_certs = conn.ca_cert_dir = None
+        conn.cert_file = conn.key_file = None
 
 
 class ContractAdapter(BaseAdapter):
@@ -64,7 +107,7 @@ class ContractAdapter(BaseAdapter):
         super().__init__()
         self.target = target
         self.ledger = ledger
-        self.inner = inner or HTTPAdapter()
+        self.inner = inner or TrustAdapter(target.tls)
         self.sleep = sleep
         self.api_key = api_key
         self.other_keys = other_keys
