@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pingback_ext.errors import ConfigurationError
 
@@ -51,6 +51,8 @@ class Trust:
     named_by: str = ""
     client_cert: Path | None = None
     client_key: Path | None = None
+    #: Where the client certificate came from ("--tls-cert", ...), for error messages.
+    cert_named_by: str = ""
 
     def describe(self) -> str:
         """One line for a run's summary (paths only: no certificate content)."""
@@ -96,23 +98,27 @@ def trust(
     `cert_option` and `key_option` name the arguments in errors (the CLI passes its flags)."""
     if client_key is not None and client_cert is None:
         raise ConfigurationError(f"{key_option} (a client key) needs {cert_option} too")
-    cert = (
-        None
-        if client_cert is None
-        else _existing(client_cert, f"{cert_option} (a client certificate)")
-    )
-    key = None if client_key is None else _existing(client_key, f"{key_option} (a client key)")
+    mutual: dict[str, Any] = {}
+    if client_cert is not None:
+        mutual = {
+            "client_cert": _existing(client_cert, f"{cert_option} (a client certificate)"),
+            "client_key": (
+                None
+                if client_key is None
+                else _existing(client_key, f"{key_option} (a client key)")
+            ),
+            "cert_named_by": cert_option,
+        }
     if verify is False:
-        return Trust(verify=False, client_cert=cert, client_key=key)
+        return Trust(verify=False, **mutual)
     if verify is None or verify is True:
         env = os.environ if environ is None else environ
         for name in CA_VARIABLES:
             value = env.get(name, "")
             if value.strip():
-                ca = _ca_location(value, name)
-                return Trust(ca=ca, named_by=name, client_cert=cert, client_key=key)
-        return Trust(client_cert=cert, client_key=key)
-    return Trust(ca=_ca_location(verify, option), named_by=option, client_cert=cert, client_key=key)
+                return Trust(ca=_ca_location(value, name), named_by=name, **mutual)
+        return Trust(**mutual)
+    return Trust(ca=_ca_location(verify, option), named_by=option, **mutual)
 
 
 def ssl_context(setting: Trust | None = None) -> ssl.SSLContext:
@@ -144,12 +150,14 @@ def _context(setting: Trust) -> ssl.SSLContext:
                 f"cannot load CA certificates from {ca} ({setting.named_by}): {_reason(failed)}"
             ) from None
     if setting.client_cert is not None:
-        _load_client_certificate(context, setting.client_cert, setting.client_key)
+        _load_client_certificate(context, setting)
     return context
 
 
-def _load_client_certificate(context: ssl.SSLContext, cert: Path, key: Path | None) -> None:
+def _load_client_certificate(context: ssl.SSLContext, setting: Trust) -> None:
     import ssl
+
+    cert, key = setting.client_cert, setting.client_key
 
     def no_passphrase() -> str:
         # OpenSSL would otherwise prompt on the terminal, and hang a job that has none.
@@ -163,7 +171,9 @@ def _load_client_certificate(context: ssl.SSLContext, cert: Path, key: Path | No
     except ConfigurationError:
         raise
     except (OSError, ssl.SSLError, ValueError) as failed:
-        named = f"{cert}" if key is None else f"{cert} with the key {key}"
+        named = f"{cert} ({setting.cert_named_by})" + (
+            "" if key is None else f" with the key {key}"
+        )
         hint = "" if key is not None else " (is its private key in the file? else give the key)"
         raise ConfigurationError(
             f"cannot load the client certificate {named}: {_reason(failed)}{hint}"
@@ -218,7 +228,8 @@ def _ca_location(value: str | Path, named_by: str) -> Path:
 
 
 def _reason(failed: BaseException) -> str:
-    return getattr(failed, "strerror", None) or getattr(failed, "reason", None) or str(failed)
+    text = getattr(failed, "strerror", None) or getattr(failed, "reason", None) or str(failed)
+    return _plain(str(text))
 
 
 #: OpenSSL's verify codes for a certificate issued to another name (X509_V_ERR_HOSTNAME_MISMATCH,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import uvicorn
 
 _STARTUP_TIMEOUT_S = 10.0
+_TLS_SHUTDOWN_TIMEOUT_S = 1.0
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -71,7 +72,14 @@ def uvicorn_server(
 
     https: dict[str, Any] = {}
     if tls is not None:
-        https = {"ssl_certfile": tls.certfile, "ssl_keyfile": tls.keyfile}
+        # A TLS connection's close waits for the client's close_notify (asyncio gives it 30 s);
+        # a client that keeps its connection open (a `requests` response still referenced
+        # holds its socket) would hold the server's stop that long: a test server stops sooner.
+        https = {
+            "ssl_certfile": tls.certfile,
+            "ssl_keyfile": tls.keyfile,
+            "timeout_graceful_shutdown": _TLS_SHUTDOWN_TIMEOUT_S,
+        }
         if tls.client_ca is not None:
             https |= {"ssl_ca_certs": tls.client_ca, "ssl_cert_reqs": ssl.CERT_REQUIRED}
     config = uvicorn.Config(
