@@ -8,22 +8,18 @@ embedded mock is started on loopback.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 
 from pingback_ext.contract.cassette import write_har
 from pingback_ext.contract.target import ContractTarget
-from pingback_ext.tls import HandshakeFailure, Trust, handshake_failure
 
 from . import harness, hookspecs
-from .transport import NoNetwork, ReplayAdapter, contract_session
+from .transport import ReplayAdapter, contract_session, unreachable_reason
 
 PLUGIN_NAME = "pingback-contract"
 
@@ -112,73 +108,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 _BEFORE = pytest.StashKey[int]()
-
-
-def unreachable_reason(error: BaseException | None, tls: Trust | None = None) -> str | None:
-    """Why the target could not be reached, when `error` (or what it wraps) says so: refused,
-    reset (before or during an answer), timed out, a name that does not resolve, a TLS
-    handshake that failed (with what to do about it; `tls` is the run's trust). None for any
-    other failure."""
-    seen: set[int] = set()
-    pending = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        lost = (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-        )
-        if isinstance(current, lost) and not isinstance(current, NoNetwork):
-            request = getattr(current, "request", None)
-            url = str(request.url) if request is not None else ""
-            failure = handshake_failure(current)
-            if failure is not None:
-                return tls_advice(failure, url, tls or Trust())
-            where = f"{request.method} {url}: " if request is not None else ""
-            text = str(current)
-            found = re.search(
-                r"\[Errno -?\d+\] [^'\")]+|timed out|Connection reset[^'\")]*"
-                r"|Remote end closed connection without response",
-                text,
-            )
-            reason = where + (found.group(0) if found else type(current).__name__)
-            if url.startswith("https://") and tls is not None and tls.client_cert is None:
-                # A server that wants a client certificate often just hangs up (no alert).
-                reason += "; if the server requires a client certificate, give it with --tls-cert"
-            return reason
-        pending += [current.__cause__, current.__context__]
-        pending += list(getattr(current, "exceptions", ()))
-    return None
-
-
-def tls_advice(failure: HandshakeFailure, url: str, tls: Trust) -> str:
-    """One line: what failed in the handshake with `url`'s origin, and what would fix it."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "the target"
-    if failure.kind == "verify":
-        return (
-            f"certificate verify failed for {origin}: {failure.reason} ({tls.describe()}); "
-            "give the CA with --tls-verify PATH or SSL_CERT_FILE / REQUESTS_CA_BUNDLE"
-        )
-    if failure.kind == "hostname":
-        return (
-            f"the certificate of {origin} is not for that name: {failure.reason}; use the "
-            "name it was issued for in the base URL"
-        )
-    if failure.kind == "client-certificate":
-        fix = (
-            "give one with --tls-cert (and --tls-key)"
-            if tls.client_cert is None
-            else f"it refused {tls.client_cert}"
-        )
-        return f"{origin} wants a client certificate: {failure.reason}; {fix}"
-    hint = (
-        "; is it plain http? use an http:// base URL" if "WRONG_VERSION" in failure.reason else ""
-    )
-    return f"TLS handshake with {origin} failed: {failure.reason}{hint}"
 
 
 @pytest.hookimpl(wrapper=True)
