@@ -275,7 +275,9 @@ def tls_advice(failure: HandshakeFailure, url: str, tls: Trust) -> str:
             else f"it refused {tls.client_cert}"
         )
         return f"{origin} wants a client certificate: {failure.reason}; {fix}"
-    hint = (
-        "; is it plain http? use an http:// base URL" if "WRONG_VERSION" in failure.reason else ""
-    )
+    hint = ""
+    if "WRONG_VERSION" in failure.reason:
+        hint = "; is it plain http? use an http:// base URL"
+    elif "HANDSHAKE_FAILURE" in failure.reason and tls.client_cert is None:
+        hint = "; if the server requires a client certificate, give it with --tls-cert"
     return f"TLS handshake with {origin} failed: {failure.reason}{hint}"

@@ -311,6 +311,51 @@ def test_a_certificate_for_another_name_is_said_so(certs: Certs) -> None:
     assert "is not for that name" in reason and "127.0.0.1" in reason, reason
 
 
+def _alert(name: str, text: str) -> ssl.SSLError:
+    error = ssl.SSLError(1, f"[SSL: {name}] {text} (_ssl.c:2580)")
+    error.reason = name  # what OpenSSL sets on an alert it received
+    return error
+
+
+def _as_requests_raises(cause: BaseException, url: str) -> requests.RequestException:
+    """The way requests wraps a TLS failure: SSLError(MaxRetryError(reason=SSLError(cause)))."""
+    from urllib3.exceptions import MaxRetryError
+    from urllib3.exceptions import SSLError as Urllib3SSLError
+
+    wrapped = MaxRetryError(None, url, Urllib3SSLError(cause))  # type: ignore[arg-type]
+    return requests.exceptions.SSLError(wrapped, request=requests.Request("GET", url).prepare())
+
+
+ORIGIN = "https://h.example:8443"
+
+
+@pytest.mark.parametrize(
+    ("cause", "without_cert", "with_cert"),
+    [
+        (
+            _alert("TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required"),
+            f"{ORIGIN} wants a client certificate: [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] "
+            "tlsv13 alert certificate required; give one with --tls-cert (and --tls-key)",
+            f"{ORIGIN} wants a client certificate: [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] "
+            "tlsv13 alert certificate required; it refused /etc/client.pem",
+        ),
+        (
+            _alert("SSLV3_ALERT_HANDSHAKE_FAILURE", "sslv3 alert handshake failure"),
+            f"TLS handshake with {ORIGIN} failed: [SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 "
+            "alert handshake failure; if the server requires a client certificate, give it "
+            "with --tls-cert",
+            f"TLS handshake with {ORIGIN} failed: [SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 "
+            "alert handshake failure",
+        ),
+    ],
+)
+def test_alerts_a_real_server_sends(cause: ssl.SSLError, without_cert: str, with_cert: str) -> None:
+    """uvicorn hangs up without an alert; OpenSSL-based servers (nginx, envoy) send one."""
+    error = _as_requests_raises(cause, f"{ORIGIN}/v1/subscriber/a")
+    assert unreachable_reason(error, Trust()) == without_cert
+    assert unreachable_reason(error, Trust(client_cert=Path("/etc/client.pem"))) == with_cert
+
+
 def test_a_server_that_wants_a_client_certificate(certs: Certs) -> None:
     with https_mock(certs, client_certificates=True, api_keys=(KEY,), rate_limit=0) as mock:
         url = mock.base_url + "/subscriber/nobody%40example.com"
