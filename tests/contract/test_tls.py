@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from contract_tests.server.transport import TrustAdapter, contract_session, unreachable_reason
@@ -154,6 +156,30 @@ def test_option_then_variable_then_pyproject(
     plain = _tls_settings((None,) * 3, config, pyproject, https=False)
     assert plain["tls_verify"] is None and plain["tls_key"] is None
     assert plain["tls_names"] == (TLS_OPTIONS[0], "PINGBACK_CONTRACT_TLS_CERT", TLS_OPTIONS[2])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=st.text(
+        alphabet=st.sampled_from([" ", "\t", "\n", "\x00", "\x1b", "\u202e", "\ud800", "[", "/"])
+        | st.characters(),
+        max_size=20,
+    ),
+    option=st.sampled_from(["tls_verify", "tls_cert", "tls_key"]),
+)
+def test_hostile_tls_settings_give_a_target_or_a_configuration_error(
+    value: str, option: str
+) -> None:
+    settings_given: dict[str, Any] = {option: value}
+    if option == "tls_key":
+        settings_given["tls_cert"] = "/dev/null"
+    try:
+        target = _target(HTTPS, **settings_given)
+    except ConfigurationError as error:
+        assert "\n" not in str(error) and "\x1b" not in str(error)
+        assert any(name in str(error) for name in TLS_OPTIONS), str(error)
+        return
+    assert option == "tls_verify" and target.tls.ca is None  # a yes/no word
 
 
 # -- the command: bad settings are one line and exit 2 -------------------------------------------
