@@ -28,7 +28,28 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+def _draws_from_the_seed_alone() -> None:
+    """Hypothesis (6.13x and later) mixes literals it reads in the source of every local module
+    (ours: pingback_ext, this suite) into what it draws, 5 % of the time. For the suite that
+    made a run depend on our source, not only on its seed and the spec: an unrelated change
+    (new strings in pingback_ext/tls.py) drew other stateful sequences for the same seed, and
+    seed 1 stopped reaching an operation. No public setting turns it off; where Hypothesis
+    has no such step (older or newer versions) this does nothing."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover
+        return
+    if not hasattr(providers, "_get_local_constants"):  # pragma: no cover
+        return
+    none = providers.Constants()
+    providers._get_local_constants = lambda: none
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None and hasattr(cache, "cache"):
+        cache.cache.clear()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _draws_from_the_seed_alone()
     plugin = next(
         (p for p in config.pluginmanager.get_plugins() if getattr(p, "name", None) == PLUGIN_NAME),
         None,
