@@ -6,73 +6,125 @@
         sub = pb.subscribers.create("ana@example.com", name="Ana")
 
 Errors: see pingback_ext.errors (one hierarchy, rooted at PingbackError).
-Importing this package loads the client only: the CLI, the mock and the contract suite live in
-subpackages with their own extras (see pingback_ext.extras). The result types subclass the
-generated models, which load on first use (with the first call, or when a result type is named):
-attrs and the generated client would otherwise be a third of `import pingback_ext`.
+The CLI, the mock and the contract suite live in subpackages with their own extras (see
+pingback_ext.extras). Each public name loads its module when it is first used (PEP 562): what a
+program never touches costs it nothing at start-up. The result types subclass the generated
+models, which load with the first call (attrs and the generated client would otherwise be a
+third of the client's import); bulk sync and upsert load with their first use.
 """
 
 import typing
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
 
-from pingback_ext.bulk import BulkReport, RecordOutcome
-from pingback_ext.client import AsyncPingback, Pingback
-from pingback_ext.errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    BadRequest,
-    ClientClosedError,
-    ConfigurationError,
-    Conflict,
-    Forbidden,
-    InsecureBaseURLError,
-    InvalidInput,
-    InvalidParams,
-    InvalidRequestError,
-    MissingAPIKeyError,
-    MissingBody,
-    NotFound,
-    PingbackError,
-    RateLimited,
-    RateLimiterError,
-    Redirected,
-    ResponseValidationError,
-    SegmentationListNotFound,
-    ServerError,
-    SubscriberAlreadyExists,
-    SubscriberEmailIsNecessary,
-    SubscriberNotEnabled,
-    SubscriberNotFound,
-    SyncStateError,
-    TransportError,
-    UnexpectedStatus,
-    UnprocessableEntity,
+#: Every public name and its module, imported when the name is first used: `import pingback_ext`
+#: alone loads nothing (so `pingback --version` is answered at once), `from pingback_ext import
+#: Pingback` loads the client and what it needs, and the first call loads the generated models.
+_ERRORS = (
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "BadRequest",
+    "ClientClosedError",
+    "ConfigurationError",
+    "Conflict",
+    "Forbidden",
+    "InsecureBaseURLError",
+    "InvalidInput",
+    "InvalidParams",
+    "InvalidRequestError",
+    "MissingAPIKeyError",
+    "MissingBody",
+    "NotFound",
+    "PingbackError",
+    "RateLimited",
+    "RateLimiterError",
+    "Redirected",
+    "ResponseValidationError",
+    "SegmentationListNotFound",
+    "ServerError",
+    "SubscriberAlreadyExists",
+    "SubscriberEmailIsNecessary",
+    "SubscriberNotEnabled",
+    "SubscriberNotFound",
+    "SyncStateError",
+    "TransportError",
+    "UnexpectedStatus",
+    "UnprocessableEntity",
 )
-from pingback_ext.ratelimit import LocalPacer, RedisPacer
-from pingback_ext.settings import NOT_GIVEN, APIKey, NotGiven
-from pingback_ext.spec import UnknownValue
-from pingback_ext.upsert import Upserted
+_ON_FIRST_USE: dict[str, str] = {
+    "AsyncPingback": "pingback_ext.client",
+    "Pingback": "pingback_ext.client",
+    **dict.fromkeys(_ERRORS, "pingback_ext.errors"),
+    "APIKey": "pingback_ext.apikey",
+    "NOT_GIVEN": "pingback_ext.settings",
+    "NotGiven": "pingback_ext.settings",
+    "LocalPacer": "pingback_ext.ratelimit",
+    "RedisPacer": "pingback_ext.ratelimit",
+    "UnknownValue": "pingback_ext.spec",
+    "BulkReport": "pingback_ext.bulk",
+    "RecordOutcome": "pingback_ext.bulk",
+    "MembershipList": "pingback_ext.results",
+    "SegmentationMembership": "pingback_ext.results",
+    "Subscriber": "pingback_ext.results",
+    "Upserted": "pingback_ext.upsert",
+}
 
-#: Public names of pingback_ext.results, imported on first use (see the module doc).
-_RESULTS = ("MembershipList", "SegmentationMembership", "Subscriber")
-
-if typing.TYPE_CHECKING:
+if typing.TYPE_CHECKING:  # what type checkers and IDEs see: the names, typed as they are
+    from pingback_ext.apikey import APIKey
+    from pingback_ext.bulk import BulkReport, RecordOutcome
+    from pingback_ext.client import AsyncPingback, Pingback
+    from pingback_ext.errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        BadRequest,
+        ClientClosedError,
+        ConfigurationError,
+        Conflict,
+        Forbidden,
+        InsecureBaseURLError,
+        InvalidInput,
+        InvalidParams,
+        InvalidRequestError,
+        MissingAPIKeyError,
+        MissingBody,
+        NotFound,
+        PingbackError,
+        RateLimited,
+        RateLimiterError,
+        Redirected,
+        ResponseValidationError,
+        SegmentationListNotFound,
+        ServerError,
+        SubscriberAlreadyExists,
+        SubscriberEmailIsNecessary,
+        SubscriberNotEnabled,
+        SubscriberNotFound,
+        SyncStateError,
+        TransportError,
+        UnexpectedStatus,
+        UnprocessableEntity,
+    )
+    from pingback_ext.ratelimit import LocalPacer, RedisPacer
     from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
-else:  # hidden from type checkers, which see the import above (no name is typed as Any)
+    from pingback_ext.settings import NOT_GIVEN, NotGiven
+    from pingback_ext.spec import UnknownValue
+    from pingback_ext.upsert import Upserted
+else:  # hidden from type checkers, which see the imports above (no name is typed as Any)
 
     def __getattr__(name: str) -> typing.Any:
-        if name in _RESULTS:
-            from pingback_ext import results
+        module = _ON_FIRST_USE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
 
-            value = getattr(results, name)
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
     def __dir__() -> list[str]:
-        return sorted({*globals(), *_RESULTS})
+        return sorted({*globals(), *_ON_FIRST_USE})
 
 
 __all__ = [

@@ -536,9 +536,6 @@ def _warm_up(plan: Plan[T]) -> Plan[T]:
 
 # ----------------------------------------------------------------------------- runners
 
-#: A bulk sync should ride out a 429 storm or a flaky minute rather than fail records.
-BULK_MAX_RETRIES = 6
-
 
 class _Workers:
     """Threads that run plans for the sync twin, started as needed, up to `size`.

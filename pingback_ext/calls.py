@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pingback_ext import bodies, upsert
+from pingback_ext import bodies
 from pingback_ext.engine import Operation, Plan, Read, Retry, request_plan
 from pingback_ext.errors import NotFound, SubscriberAlreadyExists, SubscriberNotFound
 from pingback_ext.paths import path_segment
@@ -14,7 +14,7 @@ from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import NotGiven, Settings, flag, timeout_from
 
 if TYPE_CHECKING:
-    from pingback_ext import results
+    from pingback_ext import results, upsert
 
 logger = logging.getLogger("pingback")
 
@@ -163,6 +163,8 @@ class Calls:
 
     def upsert(self, email: str, fields: Mapping[str, Any]) -> Plan[upsert.Upserted]:
         """Create, or bring the existing subscriber up to date (see pingback_ext.upsert)."""
+        from pingback_ext import upsert  # loaded with its first use, as bulk is
+
         record = upsert.Record.from_fields(email, fields)
         synced = yield from upsert.plan(self, record, bodies.options_of(fields))
         if synced.note:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -32,7 +31,6 @@ from pingback_ext.ratelimit import DEFAULT_BURST, LocalPacer, RedisPacer, asynci
 from pingback_ext.resources import AsyncSegmentations, AsyncSubscribers, Segmentations, Subscribers
 from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import NOT_GIVEN, NotGiven, Settings, rate_limit_from_env, resolve
-from pingback_ext.tls import ssl_context
 
 if TYPE_CHECKING:
     import asyncio
@@ -87,8 +85,7 @@ def _calls_for(settings: Settings) -> Calls:
     )
 
 
-@dataclass(frozen=True)
-class _Pacing:
+class _Pacing(NamedTuple):
     """How the client was asked to pace (rate_limit read from PINGBACK_RATE_LIMIT once)."""
 
     rate_limit: float | None
@@ -108,6 +105,8 @@ class _Pacing:
 def _own_http(http_type: type[HttpT]) -> HttpT:
     """An httpx client of our own: redirects off, TLS trust from tls.py (SSL_CERT_FILE and the
     other standard variables; a context built once per process, not once per client)."""
+    from pingback_ext.tls import ssl_context  # with the first client: import stays cheap
+
     return http_type(follow_redirects=False, verify=ssl_context())
 
 
@@ -177,7 +176,7 @@ class _ClientBase(Generic[HttpT]):
             "retry_budget": self._settings.retry_budget,
             "default_headers": dict(self._settings.default_headers),
             "strict": self._settings.strict,
-            **vars(self._pacing),
+            **self._pacing._asdict(),
         }
         self._pool: _Pool[HttpT]
         if isinstance(http_client, NotGiven) or http_client is None:

@@ -19,22 +19,16 @@ from pingback_ext.bodies import (
     UpdateFields,
     check_keywords,
 )
-from pingback_ext.bulk import (
-    BULK_MAX_RETRIES,
-    BulkReport,
-    BulkRun,
-    ProgressCallback,
-    run_blocking,
-    run_concurrently,
-)
-from pingback_ext.upsert import Upserted
+from pingback_ext.retries import BULK_MAX_RETRIES
 
 #: The methods that take only per-call options.
 _NONE: frozenset[str] = frozenset()
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # bulk and upsert load with their first use: most programs never sync
+    from pingback_ext.bulk import BulkReport, ProgressCallback
     from pingback_ext.client import AsyncPingback, Pingback
     from pingback_ext.results import MembershipList, SegmentationMembership, Subscriber
+    from pingback_ext.upsert import Upserted
 
 
 class Subscribers:
@@ -99,6 +93,8 @@ class Subscribers:
         5 x RTT in seconds for slower links; the pacer still decides when requests leave).
         `server_gone_after`: seconds without an answer before the run stops (default 15).
         """
+        from pingback_ext.bulk import BulkRun, run_blocking
+
         self._client._check_open()  # not one ClientClosedError per record
         run = BulkRun(
             self._client._calls,
@@ -187,6 +183,8 @@ class AsyncSubscribers:
         server_gone_after: float | None = None,
     ) -> BulkReport:
         """Upsert every record, several in flight; see Subscribers.bulk_upsert."""
+        from pingback_ext.bulk import BulkRun, run_concurrently
+
         self._client._check_open()  # not one ClientClosedError per record
         run = BulkRun(
             self._client._calls,

@@ -67,6 +67,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
+#: A bulk sync should ride out a 429 storm or a flaky minute rather than fail records.
+BULK_MAX_RETRIES = 6
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Capped exponential backoff with jitter, honouring Retry-After, within a time budget."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start-up cost: `import pingback_ext` and `pingback --version` beside a bare `import httpx`.
+"""Start-up: `from pingback_ext import Pingback` and `pingback --version` beside `import httpx`.
 
 Measured where a user meets them: two fresh venvs made here from this checkout (not editable),
 one with `pip install .` (the client alone) and one with `pip install '.[cli]'`. The development
@@ -11,7 +11,10 @@ no click: Typer carries its own.) When the venvs cannot be made (pip cannot reac
 Each command runs in a fresh interpreter, interleaved round by round (in a shuffled order each
 round) so that machine load hits all alike; medians are compared. Bytecode is cached for all
 alike, as after a pip install.
-Goals: `import pingback_ext` <= 1.5x and `pingback --version` <= 1.6x a bare `import httpx`,
+`import pingback_ext` alone loads nothing (each public name loads its module on first use), so
+what an application pays is measured as it imports the client: `from pingback_ext import
+Pingback`, which must load httpx, the one thing the client cannot do without (the floor, 1.0x).
+Goals: `from pingback_ext import Pingback` and `pingback --version` <= 1.15x a bare `import httpx`,
 judged on CPU time (user + system of the child): on a busy machine wall time mostly measures
 the wait for a core (medians of identical imports were seen 20 % apart). Wall medians are
 printed too; on an idle machine the two agree.
@@ -38,11 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-GOALS = {"import pingback_ext": 1.5, "pingback --version": 1.6}
+GOALS = {"from pingback_ext import Pingback": 1.15, "pingback --version": 1.15}
 STACKS = ("typer", "rich", "uvicorn", "redis", "schemathesis", "hypothesis", "pytest")
 HTTPX_CLI = ("click", "rich", "pygments")
 PROBE = (
-    "import sys; import httpx; after_httpx = set(sys.modules); import pingback_ext;"
+    "import sys; import httpx; after_httpx = set(sys.modules); from pingback_ext import Pingback;"
     f" print(' '.join(m for m in {STACKS!r} if m in sys.modules and m not in after_httpx))"
 )
 
@@ -131,6 +134,9 @@ def main() -> int:
         commands = {
             "import httpx": [str(lean.python), "-c", "import httpx"],
             "import pingback_ext": [str(lean.python), "-c", "import pingback_ext"],
+            "from pingback_ext import Pingback": [
+                str(lean.python), "-c", "from pingback_ext import Pingback"
+            ],
             "  + generated models": [
                 str(lean.python), "-c", "from pingback_ext import Pingback, Subscriber"
             ],
@@ -150,16 +156,16 @@ def main() -> int:
         print(f"  (here `import httpx` also loads {httpx_loads} for httpx's CLI: the baseline is"
               " inflated and the ratios flattered; a fresh install has none of them)")  # fmt: skip
     failed = False
-    print(f"  {'':<22} {'CPU':>8} {'ratio':>6}   {'wall':>8} {'ratio':>6}")
+    print(f"  {'':<34} {'CPU':>8} {'ratio':>6}   {'wall':>8} {'ratio':>6}")
     for name, (cpu, wall) in medians.items():
-        line = (f"  {name:<22} {cpu * 1000:5.1f} ms {cpu / base_cpu:5.2f}x"
+        line = (f"  {name:<34} {cpu * 1000:5.1f} ms {cpu / base_cpu:5.2f}x"
                 f"   {wall * 1000:5.1f} ms {wall / base_wall:5.2f}x")  # fmt: skip
         if name in GOALS:
             ok = cpu / base_cpu <= GOALS[name]
             failed |= not ok
             line += f"   goal <= {GOALS[name]}x (CPU): {'ok' if ok else 'MISSED'}"
         print(line)
-    print(f"  optional stacks that import pingback_ext adds: {', '.join(loaded) or 'none'}")
+    print(f"  optional stacks that importing the client adds: {', '.join(loaded) or 'none'}")
     return 1 if failed or loaded else 0
 
 

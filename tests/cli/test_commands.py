@@ -42,6 +42,19 @@ def test_every_command_is_there_with_its_help(name: str, subcommands: list[str])
         assert CliRunner().invoke(app, [name, sub, "--help"]).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [[], *([name] for name in EXPECTED), *([n, s] for n, subs in EXPECTED.items() for s in subs)],
+)
+def test_flags_show_no_type_metavar(argv: list[str]) -> None:
+    """`--json / --no-json`, not `--json <bool>` or `BOOLEAN`: a flag takes no value (some
+    Typer and click pairs printed one; scripts/resolutions runs this at both ends)."""
+    shown = CliRunner().invoke(app, [*argv, "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.stdout
+    for metavar in ("<bool>", "BOOLEAN", "[true|false]"):
+        assert metavar not in shown.stdout, (argv, metavar)
+
+
 def test_version_loads_no_command_module() -> None:
     probe = textwrap.dedent(
         """

@@ -1,8 +1,8 @@
-"""The retry policy and the retry loop: seeded jitter, a fake clock, respx answers; no sleeping."""
+"""The retry loop: seeded jitter, a fake clock, respx answers; no sleeping. The policy's own
+rules (schedule, what is retried, budget, Retry-After) are stated in test_pinned_retries.py."""
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 from collections.abc import Iterator
@@ -16,7 +16,7 @@ from pingback_ext import AsyncPingback, Pingback
 from pingback_ext import errors as e
 from pingback_ext.calls import CREATE, GET
 from pingback_ext.engine import Acquire, Pause, Send, Sleep, request_plan
-from pingback_ext.retries import RetryPolicy, parse_retry_after
+from pingback_ext.retries import RetryPolicy
 from pingback_ext.settings import resolve
 from tests.resilience.conftest import FakeClock
 
@@ -53,76 +53,12 @@ def too_many(retry_after: str | None = "0.01") -> httpx.Response:
 # ----------------------------------------------------------------------------- the policy
 
 
-def test_backoff_is_capped_exponential_with_equal_jitter() -> None:
-    policy = RetryPolicy(max_retries=10, base_delay=0.5, max_delay=4.0, rng=random.Random(1))
-    for retry in range(1, 10):
-        ceiling = min(4.0, 0.5 * 2 ** (retry - 1))
-        delays = [policy.backoff(retry) for _ in range(200)]
-        assert all(ceiling / 2 <= d <= ceiling for d in delays)
-        assert max(delays) - min(delays) > ceiling / 4  # really jittered
-
-
 def test_same_seed_same_delays() -> None:
     def delays(seed: int) -> list[float]:
         policy = RetryPolicy(rng=random.Random(seed))
         return [policy.backoff(r) for r in (1, 2, 3)]
 
     assert delays(3) == delays(3) != delays(4)
-
-
-SERVER = e.ServerError("boom", response=httpx.Response(500))
-LIMITED = e.RateLimited("slow", response=httpx.Response(429), retry_after=7.0)
-UNSENT = e.APIConnectionError("refused", request_sent=False)
-SENT = e.APIConnectionError("reset", request_sent=True)
-TIMEOUT = e.APITimeoutError("read timeout", request_sent=True)
-CONFLICT = e.SubscriberAlreadyExists("dup", response=httpx.Response(409))
-
-
-@pytest.mark.parametrize(
-    ("failure", "idempotent", "retried"),
-    [
-        (LIMITED, False, True),
-        (LIMITED, True, True),
-        (UNSENT, False, True),
-        (SENT, False, False),
-        (SENT, True, True),
-        (TIMEOUT, False, False),
-        (TIMEOUT, True, True),
-        (SERVER, False, False),
-        (SERVER, True, True),
-        (CONFLICT, True, False),
-    ],
-)
-def test_what_is_retried(failure: Any, idempotent: bool, retried: bool) -> None:
-    delay = RetryPolicy().next_delay(failure, idempotent=idempotent, retry=1, elapsed=0)
-    assert (delay is not None) is retried
-
-
-def test_retry_after_wins_and_budget_and_count_stop_retries() -> None:
-    policy = RetryPolicy(max_retries=3, budget=10.0, rng=random.Random(0))
-    assert policy.next_delay(LIMITED, idempotent=False, retry=1, elapsed=0) == 7.0
-    assert policy.next_delay(LIMITED, idempotent=False, retry=1, elapsed=3.5) is None
-    assert policy.next_delay(SERVER, idempotent=True, retry=3, elapsed=0) is not None
-    assert policy.next_delay(SERVER, idempotent=True, retry=4, elapsed=0) is None
-
-
-def test_per_call_max_retries_is_checked() -> None:
-    assert RetryPolicy().with_max_retries(5).max_retries == 5
-    for bad in (-1, "3", 1.5, True):
-        with pytest.raises(e.InvalidRequestError, match="max_retries"):
-            RetryPolicy().with_max_retries(bad)
-
-
-def test_retry_after_in_seconds_or_http_date() -> None:
-    now = 1_800_000_000.0
-    date = email.utils.formatdate(now + 30, usegmt=True)
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after(" 0.5 ") == 0.5
-    assert parse_retry_after(date, now=now) == pytest.approx(30.0)
-    assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
-    for junk in (None, "", "soon", "nan", "inf", "-5x"):
-        assert parse_retry_after(junk) in (None, 0.0)
-    assert parse_retry_after("-5") is None  # RFC 9110: delta-seconds has no sign
 
 
 # ----------------------------------------------------------------------------- the loop
