@@ -8,20 +8,18 @@ embedded mock is started on loopback.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from pingback_ext.contract.cassette import write_har
 from pingback_ext.contract.target import ContractTarget
 
 from . import harness, hookspecs
-from .transport import NoNetwork, ReplayAdapter, contract_session
+from .transport import ReplayAdapter, contract_session, unreachable_reason
 
 PLUGIN_NAME = "pingback-contract"
 
@@ -30,7 +28,28 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+def _draws_from_the_seed_alone() -> None:
+    """Hypothesis (6.13x and later) mixes literals it reads in the source of every local module
+    (ours: pingback_ext, this suite) into what it draws, 5 % of the time. For the suite that
+    made a run depend on our source, not only on its seed and the spec: an unrelated change
+    (new strings in pingback_ext/tls.py) drew other stateful sequences for the same seed, and
+    seed 1 stopped reaching an operation. No public setting turns it off; where Hypothesis
+    has no such step (older or newer versions) this does nothing."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover
+        return
+    if not hasattr(providers, "_get_local_constants"):  # pragma: no cover
+        return
+    none = providers.Constants()
+    providers._get_local_constants = lambda: none
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None and hasattr(cache, "cache"):
+        cache.cache.clear()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _draws_from_the_seed_alone()
     plugin = next(
         (p for p in config.pluginmanager.get_plugins() if getattr(p, "name", None) == PLUGIN_NAME),
         None,
@@ -41,6 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
         if plugin is not None:
             plugin.usage_error = problem
         raise pytest.UsageError(problem)
+    if target.https and not target.tls.verify:
+        # Said once, in the summary's WARNING line: not once per request by urllib3.
+        config.addinivalue_line(
+            "filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning"
+        )
     runtime = harness.build_runtime(target)
     harness.install(runtime)
     config.stash[_RUNTIME] = runtime
@@ -107,33 +131,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 _BEFORE = pytest.StashKey[int]()
 
 
-def unreachable_reason(error: BaseException | None) -> str | None:
-    """Why the target could not be reached, when `error` (or what it wraps) says so: refused,
-    reset (before or during an answer), timed out, a name that does not resolve. None for any
-    other failure."""
-    seen: set[int] = set()
-    pending = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        lost = (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-        )
-        if isinstance(current, lost) and not isinstance(current, NoNetwork):
-            request = getattr(current, "request", None)
-            where = f"{request.method} {request.url}: " if request is not None else ""
-            text = str(current)
-            found = re.search(r"\[Errno -?\d+\] [^'\")]+|timed out|Connection reset[^'\")]*", text)
-            return where + (found.group(0) if found else type(current).__name__)
-        pending += [current.__cause__, current.__context__]
-        pending += list(getattr(current, "exceptions", ()))
-    return None
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A test that failed without recording a contract failure becomes an error in the
@@ -142,7 +139,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     runtime = item.config.stash[_RUNTIME]
     recorded = runtime.ledger.reports > item.stash.get(_BEFORE, 0)
-    reason = unreachable_reason(call.excinfo.value) if call.excinfo is not None else None
+    reason = (
+        unreachable_reason(call.excinfo.value, runtime.target.tls)
+        if call.excinfo is not None
+        else None
+    )
     if report.failed and reason is not None:
         runtime.ledger.record_unreachable(reason)
         item.session.shouldstop = "the target is unreachable"

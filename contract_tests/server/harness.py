@@ -33,6 +33,7 @@ from pingback_ext.contract.cassette import Exchange, Recorder
 from pingback_ext.contract.redaction import Secret
 from pingback_ext.contract.report import Ledger
 from pingback_ext.contract.target import ContractTarget
+from pingback_ext.tls import Trust
 
 from .checks import (
     ASSUMES,
@@ -157,7 +158,11 @@ class Runtime:
         schemathesis sent without (or with a wrong) key, so its status, requestId and
         reproduction are the probe's, not the original request's."""
         probes = [p for p in probes or [] if p.credential != "valid"]
+        tls = self.target.tls
         curl = case.as_curl_command(headers=dict(response.request.headers))
+        options = curl_tls_options(str(response.request.url), tls)
+        if options and curl.startswith("curl "):
+            curl = " ".join(["curl", *options, curl.removeprefix("curl ")])
         for failure in failures:
             if isinstance(failure, ContractCheckFailed):
                 name = failure.check
@@ -168,7 +173,7 @@ class Runtime:
             status, body, reproduction = response.status_code, json_body(response), curl
             if name == "ignored_auth" and probes:
                 probe = probes[-1]
-                status, reproduction = probe.status, exchange_reproduction(probe)
+                status, reproduction = probe.status, exchange_reproduction(probe, tls)
                 try:
                     body = json.loads(probe.response_body)
                 except ValueError:
@@ -205,9 +210,14 @@ class Runtime:
         )
 
 
-def exchange_reproduction(exchange: Exchange) -> str:
+def curl_tls_options(url: str, tls: Trust | None) -> list[str]:
+    """curl's options for the run's TLS trust, for an https URL."""
+    return tls.curl_options() if tls is not None and url.startswith("https://") else []
+
+
+def exchange_reproduction(exchange: Exchange, tls: Trust | None = None) -> str:
     """A curl command for a recorded exchange (the key is redacted by the ledger)."""
-    parts = [f"curl -X {exchange.method}"]
+    parts = ["curl", *curl_tls_options(exchange.url, tls), f"-X {exchange.method}"]
     for name, value in exchange.request_headers:
         if name.lower() in ("x-api-key", "x-developer-mode", "content-type"):
             parts.append(f"-H '{name}: {value}'")
@@ -217,10 +227,10 @@ def exchange_reproduction(exchange: Exchange) -> str:
     return " ".join(parts)
 
 
-def reproduction(response: requests.Response) -> str:
+def reproduction(response: requests.Response, tls: Trust | None = None) -> str:
     """A curl command for a hand-written request (the key is redacted by the ledger)."""
     request = response.request
-    parts = [f"curl -X {request.method}"]
+    parts = ["curl", *curl_tls_options(str(request.url), tls), f"-X {request.method}"]
     for name, value in request.headers.items():
         if name.lower() in ("x-api-key", "x-developer-mode", "content-type"):
             parts.append(f"-H '{name}: {value}'")

@@ -106,7 +106,7 @@ class Expect:
                 check="server_time",
                 title="Stamped date outside the request",
                 message="; ".join(problems),
-                reproduction=harness.reproduction(response),
+                reproduction=harness.reproduction(response, self.runtime.target.tls),
                 status=response.status_code,
             )
             raise AssertionError(f"{operation}: server_time: {'; '.join(problems)}")
@@ -162,7 +162,7 @@ class Expect:
             check=self.check,
             title=title,
             message=f"{message}\nresponse {response.status_code}: {response.text[:500]}",
-            reproduction=harness.reproduction(response),
+            reproduction=harness.reproduction(response, self.runtime.target.tls),
             request_id=request_id if isinstance(request_id, str) else None,
             status=response.status_code,
         )

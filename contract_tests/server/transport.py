@@ -14,23 +14,32 @@ every request the suite sends, whichever code path built it:
 - redirects: never followed, whatever the caller asks (`NoRedirectSession`). A 3xx is the
   answer under test (the `no_redirect` check reports it with its Location): following it
   would send the API key to wherever it points;
-- every exchange goes to the run's `Recorder` (the cassette, and the probes' statuses).
+- every exchange goes to the run's `Recorder` (the cassette, and the probes' statuses);
+- TLS: one trust setting for every request (`TrustAdapter`): the target's `Trust`, built by
+  `pingback_ext.tls` from --tls-verify / --tls-cert / --tls-key or the standard variables,
+  whatever `verify=` or `cert=` a caller passes (schemathesis passes its own on each call).
+
+`unreachable_reason` says, in one line, why a request got no answer (refused, reset, a TLS
+handshake that failed, with what would fix it).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.adapters import DEFAULT_POOLBLOCK, BaseAdapter, HTTPAdapter
 
 from pingback_ext.contract.cassette import Exchange, Recorder, classify_credential
 from pingback_ext.contract.report import Ledger
 from pingback_ext.contract.target import ContractTarget
 from pingback_ext.ratelimit import LocalPacer
 from pingback_ext.retries import parse_retry_after
+from pingback_ext.tls import HandshakeFailure, Trust, handshake_failure, ssl_context
 
 #: A 429 is retried this many times before the run gives up on the request (an error, not a
 #: contract failure).
@@ -45,6 +54,45 @@ class RateLimitedOut(requests.RequestException):
 
 class NoNetwork(requests.ConnectionError):
     """A replay tried to send a request: replays answer from the cassette only."""
+
+
+class TrustAdapter(HTTPAdapter):
+    """Sends over TLS with the one `SSLContext` of `trust` (pingback_ext.tls), never requests'
+    own rules.
+
+    requests turns each call's `verify=`/`cert=` into urllib3 pool settings (a CA path, a
+    client certificate file, CERT_REQUIRED or CERT_NONE), and urllib3 applies them *to the
+    context it is given*: loading certifi into it, setting its verify mode. So this adapter
+    hands urllib3 the shared context and only the verify mode that context already has:
+    schemathesis's `verify=True` on every call cannot turn `--tls-verify false` back on, add
+    certifi to a private CA, or change a context the client shares.
+    """
+
+    def __init__(self, trust: Trust, **kwargs: Any) -> None:
+        self.trust = trust
+        self.ssl_context = ssl_context(trust)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs["ssl_context"] = self.ssl_context
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    @property
+    def _cert_reqs(self) -> str:
+        return "CERT_REQUIRED" if self.trust.verify else "CERT_NONE"
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, _ = super().build_connection_pool_key_attributes(request, True, None)
+        return host_params, {"cert_reqs": self._cert_reqs}
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        conn.cert_reqs = self._cert_reqs
+        conn.ca_certs = conn.ca_cert_dir = None
+        conn.cert_file = conn.key_file = None
 
 
 class ContractAdapter(BaseAdapter):
@@ -64,7 +112,7 @@ class ContractAdapter(BaseAdapter):
         super().__init__()
         self.target = target
         self.ledger = ledger
-        self.inner = inner or HTTPAdapter()
+        self.inner = inner or TrustAdapter(target.tls)
         self.sleep = sleep
         self.api_key = api_key
         self.other_keys = other_keys
@@ -164,3 +212,72 @@ def contract_session(
     session.mount("https://", adapter)
     session.trust_env = False
     return session
+
+
+def unreachable_reason(error: BaseException | None, tls: Trust | None = None) -> str | None:
+    """Why the target could not be reached, when `error` (or what it wraps) says so: refused,
+    reset (before or during an answer), timed out, a name that does not resolve, a TLS
+    handshake that failed (with what to do about it; `tls` is the run's trust). None for any
+    other failure."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        lost = (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        )
+        if isinstance(current, lost) and not isinstance(current, NoNetwork):
+            request = getattr(current, "request", None)
+            url = str(request.url) if request is not None else ""
+            failure = handshake_failure(current)
+            if failure is not None:
+                return tls_advice(failure, url, tls or Trust())
+            where = f"{request.method} {url}: " if request is not None else ""
+            text = str(current)
+            found = re.search(
+                r"\[Errno -?\d+\] [^'\")]+|timed out|Connection reset[^'\")]*"
+                r"|Remote end closed connection without response",
+                text,
+            )
+            reason = where + (found.group(0) if found else type(current).__name__)
+            if url.startswith("https://") and tls is not None and tls.client_cert is None:
+                # A server that wants a client certificate often just hangs up (no alert).
+                reason += "; if the server requires a client certificate, give it with --tls-cert"
+            return reason
+        pending += [current.__cause__, current.__context__]
+        pending += list(getattr(current, "exceptions", ()))
+    return None
+
+
+def tls_advice(failure: HandshakeFailure, url: str, tls: Trust) -> str:
+    """One line: what failed in the handshake with `url`'s origin, and what would fix it."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "the target"
+    if failure.kind == "verify":
+        return (
+            f"certificate verify failed for {origin}: {failure.reason} ({tls.describe()}); "
+            "give the CA with --tls-verify PATH or SSL_CERT_FILE / REQUESTS_CA_BUNDLE"
+        )
+    if failure.kind == "hostname":
+        return (
+            f"the certificate of {origin} is not for that name: {failure.reason}; use the "
+            "name it was issued for in the base URL"
+        )
+    if failure.kind == "client-certificate":
+        fix = (
+            "give one with --tls-cert (and --tls-key)"
+            if tls.client_cert is None
+            else f"it refused {tls.client_cert}"
+        )
+        return f"{origin} wants a client certificate: {failure.reason}; {fix}"
+    hint = ""
+    if "WRONG_VERSION" in failure.reason:
+        hint = "; is it plain http? use an http:// base URL"
+    elif "HANDSHAKE_FAILURE" in failure.reason and tls.client_cert is None:
+        hint = "; if the server requires a client certificate, give it with --tls-cert"
+    return f"TLS handshake with {origin} failed: {failure.reason}{hint}"

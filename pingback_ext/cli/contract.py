@@ -11,6 +11,7 @@ production cannot turn a local check into live traffic by accident.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import tomllib
@@ -27,8 +28,16 @@ from pingback_ext.cli.output import printable
 from pingback_ext.contract.cassette import read_har
 from pingback_ext.contract.redaction import Secret
 from pingback_ext.contract.report import Ledger
-from pingback_ext.contract.target import DEFAULT_MAX_EXAMPLES, ContractTarget, suite_path
+from pingback_ext.contract.target import (
+    DEFAULT_MAX_EXAMPLES,
+    TLS_OPTIONS,
+    TLS_VARIABLES,
+    ContractTarget,
+    suite_path,
+    variable,
+)
 from pingback_ext.errors import ConfigurationError
+from pingback_ext.settings import parse_bool
 
 DEFAULT_REPORT_DIR = Path("reports/contract")
 #: Keys of `[tool.pingback.contract]` and the type each must have. No API key: a key in a
@@ -48,6 +57,10 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "exclude-checks": list,
     "operations": list,
     "record": str,
+    # https targets only (ignored for others); paths relative to the pyproject.toml's folder
+    "tls-verify": (str, bool),
+    "tls-cert": str,
+    "tls-key": str,
 }
 
 
@@ -173,6 +186,53 @@ def _pick(flag: Any, config: dict[str, Any], key: str, default: Any = None) -> A
     return flag if flag is not None else config.get(key, default)
 
 
+def _tls_settings(
+    given: tuple[str | None, str | None, str | None],
+    config: dict[str, Any],
+    config_path: Path | None,
+    *,
+    https: bool,
+) -> dict[str, Any]:
+    """--tls-verify/--tls-cert/--tls-key for `ContractTarget.resolve`: the option, else its
+    PINGBACK_CONTRACT_TLS_* variable (read as `from_env` reads it), else pyproject.toml, each
+    named in errors by where it came from. The pyproject keys describe the project's https
+    target: for any other target they are left out (an option or variable given for one is an
+    error, raised by `resolve`)."""
+    values: list[bool | str | None] = []
+    names: list[str] = []
+    for flag, env_name, value in zip(TLS_OPTIONS, TLS_VARIABLES, given, strict=True):
+        key = flag.removeprefix("--")
+        found: bool | str | None = value
+        if value is None and (from_env := variable(env_name)) is not None:
+            found, flag = from_env, env_name
+        elif value is None and https and key in config:
+            setting = config[key]
+            found, flag = setting, f"[tool.pingback.contract] {key}"
+            if isinstance(setting, str) and setting.strip() and config_path is not None:
+                found = _from_pyproject(key, setting, config_path)
+        values.append(found)
+        names.append(flag)
+    return {
+        "tls_verify": values[0],
+        "tls_cert": values[1],
+        "tls_key": values[2],
+        "tls_names": (names[0], names[1], names[2]),
+    }
+
+
+def _from_pyproject(key: str, setting: str, config_path: Path) -> bool | str:
+    """tls-verify's true/false words, else a path, relative to the pyproject.toml's folder
+    (the file is often checked in beside it; the run may start in a subfolder)."""
+    if key == "tls-verify":
+        with contextlib.suppress(ConfigurationError):
+            return parse_bool(key, setting)
+    return str(config_path.parent / setting)
+
+
+def _is_https(base_url: object) -> bool:
+    return isinstance(base_url, str) and base_url.strip().lower().startswith("https://")
+
+
 def contract(
     ctx: typer.Context,
     base_url: Annotated[
@@ -264,14 +324,52 @@ def contract(
         Path | None,
         typer.Option(help="Where summary.json and one file per problem go."),
     ] = None,
+    tls_verify: Annotated[
+        str | None,
+        typer.Option(
+            "--tls-verify",
+            metavar="PATH|true|false",
+            help="https targets: verify the server's certificate against this CA bundle or "
+            "folder, or not at all (false: warned). Default: PINGBACK_CONTRACT_TLS_VERIFY, "
+            "else SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else "
+            "certifi's bundle.",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        str | None,
+        typer.Option(
+            "--tls-cert",
+            "--request-cert",
+            metavar="PATH",
+            help="Client certificate (PEM) for a target that requires one; may hold its key. "
+            "Default: PINGBACK_CONTRACT_TLS_CERT.",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        str | None,
+        typer.Option(
+            "--tls-key",
+            "--request-cert-key",
+            metavar="PATH",
+            help="The client certificate's private key, when not in the --tls-cert file. "
+            "Default: PINGBACK_CONTRACT_TLS_KEY.",
+        ),
+    ] = None,
 ) -> None:
     # The help text is CONTRACT_HELP (set below): Typer renders it as Rich markup.
     try:
-        config, _ = project_settings()
+        config, config_path = project_settings()
         reports = Path(_pick(report_dir, config, "report-dir", str(DEFAULT_REPORT_DIR)))
         recording = _pick(record, config, "record")
+        target_url = base_url if replay is not None else _pick(base_url, config, "base-url")
+        tls = _tls_settings(
+            (tls_verify, tls_cert, tls_key),
+            config,
+            config_path,
+            https=replay is None and _is_https(target_url),
+        )
         target = ContractTarget.resolve(
-            base_url=base_url if replay is not None else _pick(base_url, config, "base-url"),
+            base_url=target_url,
             api_key=None if replay is not None else api_key,
             segmentation_lists=_pick(segmentation_list, config, "segmentation-lists", ()),
             developer_mode=_pick(developer_mode, config, "developer-mode"),
@@ -287,6 +385,7 @@ def contract(
             record=None if replay is not None or recording is None else Path(recording),
             replay=replay,
             near_miss_key=None if replay is not None else near_miss_key,
+            **tls,
         )
         if replay is not None:
             read_har(replay)  # a clear error now rather than a collection error later
@@ -313,6 +412,9 @@ def contract(
     ]
     plugin = ContractPlugin(target)
     typer.echo(f"pingback contract: {target.describe()[0]}")
+    for line in target.describe():
+        if line.startswith("WARNING"):
+            typer.echo(f"pingback contract: {line}", err=True)
 
     def secrets() -> tuple[Secret, ...]:
         return plugin.ledger.secrets if plugin.ledger is not None else ()

@@ -7,6 +7,12 @@ host is *live*: developer mode is forced on every request (there is deliberately
 turn it off), requests are paced to Pingback's 5/s with bursts of 2, and checks that need
 real state are off unless `stateful=True` (developer-mode data is fake).
 
+An https:// target also has a TLS trust setting (`pingback_ext.tls.Trust`): what its
+certificate is verified against (--tls-verify PATH, else SSL_CERT_FILE, SSL_CERT_DIR,
+REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi), or nothing (--tls-verify false), and a
+client certificate. TLS options for the embedded mock or an http:// target are an error: they
+would change nothing, and a user who gives them believes the run is over TLS.
+
 The suite (contract_tests/server) reads a target from the `pingback-contract` pytest plugin
 that `pingback contract` registers, or else from PINGBACK_CONTRACT_* environment variables
 (see `ContractTarget.from_env`), so `pytest contract_tests/server` works on its own.
@@ -14,6 +20,7 @@ that `pingback contract` registers, or else from PINGBACK_CONTRACT_* environment
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -25,6 +32,7 @@ import httpx
 from pingback_ext.contract.redaction import check_redactable
 from pingback_ext.errors import ConfigurationError
 from pingback_ext.settings import APIKey, check_base_url, is_loopback, parse_bool
+from pingback_ext.tls import Trust, ssl_context, trust
 
 #: Pingback's documented limit, used to pace live targets.
 LIVE_RATE_PER_SECOND = 5.0
@@ -37,6 +45,14 @@ SUITE_ENV = "PINGBACK_CONTRACT_SUITE"
 #: In a wheel the suite ships beside this module; in a checkout it is contract_tests/server.
 _PACKAGED_SUITE = Path(__file__).resolve().parent / "suite"
 _REPO_SUITE = Path(__file__).resolve().parents[2] / "contract_tests" / "server"
+#: How errors name the three TLS settings (the CLI passes where each value came from), and
+#: the variables that give them when the options do not.
+TLS_OPTIONS = ("--tls-verify", "--tls-cert", "--tls-key")
+TLS_VARIABLES = (
+    "PINGBACK_CONTRACT_TLS_VERIFY",
+    "PINGBACK_CONTRACT_TLS_CERT",
+    "PINGBACK_CONTRACT_TLS_KEY",
+)
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*s(?:ec(?:ond)?)?)?\s*$")
 
 
@@ -93,6 +109,8 @@ class ContractTarget:
     #: of it (a prefix, a character added or changed, another case), never of `api_key`. The
     #: embedded mock makes one; elsewhere the check runs only when one is given.
     near_miss_key: APIKey | None = None
+    #: Whom an https:// target's certificate is checked against (unused for http targets).
+    tls: Trust = field(default_factory=Trust)
 
     @property
     def embedded(self) -> bool:
@@ -119,8 +137,22 @@ class ContractTarget:
         record: Path | None = None,
         replay: Path | None = None,
         near_miss_key: str | None = None,
+        tls_verify: bool | str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        tls_names: tuple[str, str, str] = TLS_OPTIONS,
+        environ: Mapping[str, str] | None = None,
     ) -> ContractTarget:
-        """Apply the local/live rules; raises ConfigurationError naming the bad setting."""
+        """Apply the local/live rules; raises ConfigurationError naming the bad setting.
+
+        `tls_verify` is True/False, "true"/"false" (any spelling `parse_bool` takes) or a CA
+        file or folder; `tls_names` name the three TLS settings in errors; `environ` holds the
+        standard CA variables (default: os.environ)."""
+        tls_given = [
+            name
+            for name, value in zip(tls_names, (tls_verify, tls_cert, tls_key), strict=True)
+            if value is not None
+        ]
         selection = {
             "checks": frozenset(_names(checks)),
             "exclude_checks": frozenset(_names(exclude_checks)),
@@ -128,8 +160,10 @@ class ContractTarget:
             "record": record,
         }
         if replay is not None:
-            if base_url is not None or record is not None:
-                raise ConfigurationError("--replay checks a cassette: no --base-url or --record")
+            if base_url is not None or record is not None or tls_given:
+                raise ConfigurationError(
+                    "--replay checks a cassette: no --base-url, --record or TLS options"
+                )
             return cls(
                 base_url=None,
                 api_key=None,
@@ -167,10 +201,16 @@ class ContractTarget:
                     "the near-miss key must be a second key, not the API key: the check sends "
                     "variants of it"
                 )
+        tls = Trust()
         if base_url is None:
             if api_key is not None:
                 raise ConfigurationError(
                     "an API key needs a base URL (the embedded mock makes its own)"
+                )
+            if tls_given:
+                raise ConfigurationError(
+                    f"{tls_given[0]} needs an https:// base URL (the embedded mock is served "
+                    "over plain http on 127.0.0.1)"
                 )
             local, key = True, None
             lists = lists or EMBEDDED_SEGMENTATION_LISTS
@@ -180,8 +220,15 @@ class ContractTarget:
                 raise ConfigurationError(
                     "a base URL needs an API key (--api-key or PINGBACK_CONTRACT_API_KEY)"
                 )
-            local, key = is_loopback(httpx.URL(base_url).host), APIKey(api_key)
+            url = httpx.URL(base_url)
+            local, key = is_loopback(url.host), APIKey(api_key)
             check_redactable(api_key)
+            if url.scheme == "https":
+                tls = _trust(tls_verify, tls_cert, tls_key, tls_names, environ)
+            elif tls_given:
+                raise ConfigurationError(
+                    f"{tls_given[0]} applies to https:// targets only; {base_url} is plain http"
+                )
         if local:
             pacing = None if rate_limit is None else Pacing(parse_rate(rate_limit), burst or 1)
             dev = bool(developer_mode)
@@ -213,6 +260,7 @@ class ContractTarget:
             report_dir=report_dir,
             notes=tuple(notes),
             near_miss_key=None if near_miss_key is None else APIKey(near_miss_key),
+            tls=tls,
             **selection,  # type: ignore[arg-type]
         )
 
@@ -220,12 +268,11 @@ class ContractTarget:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ContractTarget:
         """PINGBACK_CONTRACT_{BASE_URL, API_KEY, SEGMENTATION_LISTS (comma-separated),
         DEVELOPER_MODE, STATEFUL, RATE_LIMIT, BURST, MAX_EXAMPLES, SEED, REPORT_DIR,
-        NEAR_MISS_KEY}."""
+        NEAR_MISS_KEY, TLS_VERIFY, TLS_CERT, TLS_KEY}, and the standard CA variables."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
-            value = env.get(f"PINGBACK_CONTRACT_{name}", "").strip()
-            return value or None
+            return variable(f"PINGBACK_CONTRACT_{name}", env)
 
         def flag(name: str) -> bool | None:
             value = get(name)
@@ -255,7 +302,16 @@ class ContractTarget:
             seed=number("SEED", 0),
             report_dir=Path(report_dir) if report_dir else None,
             near_miss_key=get("NEAR_MISS_KEY"),
+            tls_verify=variable(TLS_VARIABLES[0], env),
+            tls_cert=variable(TLS_VARIABLES[1], env),
+            tls_key=variable(TLS_VARIABLES[2], env),
+            tls_names=TLS_VARIABLES,
+            environ=env,
         )
+
+    @property
+    def https(self) -> bool:
+        return self.base_url is not None and httpx.URL(self.base_url).scheme == "https"
 
     def describe(self) -> list[str]:
         """Human-readable lines for the summary header (never the key)."""
@@ -270,6 +326,13 @@ class ContractTarget:
             f"segmentation lists: {', '.join(self.segmentation_lists) or '(none)'}",
             f"max examples per operation: {self.max_examples}, seed {self.seed}",
         ]
+        if self.https:
+            lines.append(f"TLS: {self.tls.describe()}")
+            if not self.tls.verify:
+                lines.append(
+                    "WARNING: TLS certificates are not verified (--tls-verify false): anyone "
+                    "on the network path can pose as the target and read the API key"
+                )
         lines += self._selection()
         if self.record is not None:
             lines.append(f"recording every exchange to {self.record}")
@@ -284,6 +347,37 @@ class ContractTarget:
         if self.operations:
             lines.append(f"operations: {', '.join(self.operations)}")
         return lines
+
+
+def variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A PINGBACK_CONTRACT_* variable, stripped; unset or blank: None."""
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    return value or None
+
+
+def _trust(
+    verify: bool | str | None,
+    cert: str | None,
+    key: str | None,
+    names: tuple[str, str, str],
+    environ: Mapping[str, str] | None,
+) -> Trust:
+    """The trust for an https target, its context built now: a CA file with no certificate in
+    it, or a client key that does not load, is a usage error before the run, not a failed run."""
+    if isinstance(verify, str):
+        with contextlib.suppress(ConfigurationError):  # not a yes/no word: a CA bundle or folder
+            verify = parse_bool(names[0], verify)
+    setting = trust(
+        verify,
+        client_cert=cert,
+        client_key=key,
+        environ=environ,
+        option=names[0],
+        cert_option=names[1],
+        key_option=names[2],
+    )
+    ssl_context(setting)
+    return setting
 
 
 def _names(values: Sequence[str]) -> list[str]:

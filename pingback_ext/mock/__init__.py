@@ -11,7 +11,8 @@ Public API:
   `blacklist(email, developer_mode=...)`, `inject(status, times=, operation=, retry_after=,
   delay=)`, `requests`, `request_counts()`, `reset()`, `segmentation_lists`.
 - `serve_mock(...)`: context manager serving the app on a free 127.0.0.1 port in a thread,
-  yielding a `RunningMock` with `.base_url` (`http://127.0.0.1:PORT/v1`) and `.app`.
+  yielding a `RunningMock` with `.base_url` (`http://127.0.0.1:PORT/v1`) and `.app`; with
+  `tls=ServerTLS(certfile, keyfile, client_ca=)` over HTTPS (and mutual TLS).
 - `SyncASGITransport(app)`: the app behind a blocking `httpx.Client`, in-process.
 - The same per-account controls over HTTP under `/_mock/` for the key in `x-api-key` (see
   `pingback_ext.mock.controls`).
@@ -34,7 +35,7 @@ from pingback_ext.mock.errors import ApiError  # noqa: E402
 from pingback_ext.mock.faults import Fault  # noqa: E402
 from pingback_ext.mock.ratelimit import TokenBucketLimiter  # noqa: E402
 from pingback_ext.mock.recorder import RecordedRequest  # noqa: E402
-from pingback_ext.mock.server import RunningMock, serve_mock  # noqa: E402
+from pingback_ext.mock.server import RunningMock, ServerTLS, serve_mock  # noqa: E402
 from pingback_ext.mock.store import Partition, Store  # noqa: E402
 from pingback_ext.mock.transport import SyncASGITransport  # noqa: E402
 
@@ -46,6 +47,7 @@ __all__ = [
     "Partition",
     "RecordedRequest",
     "RunningMock",
+    "ServerTLS",
     "Store",
     "SyncASGITransport",
     "Tenant",

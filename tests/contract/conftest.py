@@ -32,13 +32,17 @@ class ContractRun:
 def run_contract(
     tmp_path: Path,
     *args: str,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     timeout: float = 240,  # a cold first run on a loaded machine: imports alone take seconds
     cwd: Path = REPO,
 ) -> ContractRun:
     report_dir = tmp_path / "report"
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("PINGBACK_")}
-    clean_env.update(env or {})
+    for name, value in (env or {}).items():  # None: unset
+        if value is None:
+            clean_env.pop(name, None)
+        else:
+            clean_env[name] = value
     done = subprocess.run(
         [str(PINGBACK), "contract", "--report-dir", str(report_dir), "--seed", "1", *args],
         cwd=cwd,
