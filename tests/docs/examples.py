@@ -7,6 +7,8 @@ it says how to run it when the default does not fit:
     <!-- example: commands -->        console: each command must exit 0; output not compared
     <!-- example: against-mock -->    console: PINGBACK_API_KEY and PINGBACK_BASE_URL name a mock
     <!-- example: in-checkout -->     console: run in the repository (its paths are the repo's)
+    <!-- example: with-certs -->      python: certs/staging-ca.pem (a CA) and certs/client.pem (a
+                                      client key and certificate) exist, made by trustme
 
 A `python` block defining `test_*` functions is a test file, run by pytest in a subprocess;
 any other `python` block is a script. A `console` block is a session: `$ ` starts a command

@@ -94,6 +94,8 @@ def test_python_example(example: Example, fresh_mock: Any, tmp_path: Path) -> No
             timeout=120,
         )
     else:
+        if example.mark == "with-certs":
+            _write_example_certs(tmp_path / "certs")
         done = subprocess.run(
             [sys.executable, "-c", example.body],
             cwd=tmp_path,
@@ -103,6 +105,17 @@ def test_python_example(example: Example, fresh_mock: Any, tmp_path: Path) -> No
             timeout=120,
         )
     assert done.returncode == 0, f"{example.id} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def _write_example_certs(folder: Path) -> None:
+    """The files a `with-certs` example names: a private CA and a client certificate."""
+    import trustme
+
+    folder.mkdir()
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(folder / "staging-ca.pem"))
+    client = ca.issue_cert("client@example.invalid")
+    client.private_key_and_cert_chain_pem.write_to_path(str(folder / "client.pem"))
 
 
 class Terminal:
