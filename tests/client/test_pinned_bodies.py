@@ -351,3 +351,9 @@ def test_a_field_of_the_wrong_shape_is_refused_naming_it(
     message = str(caught.value)
     assert message.startswith(name) and type(value).__name__ in message, message
     assert not api.calls
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "ana@", "@example.com", "ana@@example.com"])
+def test_a_create_body_refuses_an_email_the_spec_refuses_naming_it(email: str) -> None:
+    with pytest.raises(InvalidRequestError, match=f"email {email!r} is not valid: ."):
+        request_bodies.create_body(email, {})

@@ -319,3 +319,8 @@ def test_resolve_reads_the_environment_it_is_given(monkeypatch: pytest.MonkeyPat
     )  # fmt: skip
     assert settings.api_key.reveal() == "from-given-env"
     assert settings.base_url == "https://eu.example/v1"
+
+
+def test_a_key_not_given_to_resolve_comes_from_the_environment() -> None:
+    key = "e" * 40
+    assert resolve(environ={"PINGBACK_API_KEY": key}).api_key.reveal() == key
