@@ -17,45 +17,13 @@ import typing
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
 
-#: Every public name and its module, imported when the name is first used: `import pingback_ext`
-#: alone loads nothing (so `pingback --version` is answered at once), `from pingback_ext import
-#: Pingback` loads the client and what it needs, and the first call loads the generated models.
-_ERRORS = (
-    "APIConnectionError",
-    "APIError",
-    "APITimeoutError",
-    "BadRequest",
-    "ClientClosedError",
-    "ConfigurationError",
-    "Conflict",
-    "Forbidden",
-    "InsecureBaseURLError",
-    "InvalidInput",
-    "InvalidParams",
-    "InvalidRequestError",
-    "MissingAPIKeyError",
-    "MissingBody",
-    "NotFound",
-    "PingbackError",
-    "RateLimited",
-    "RateLimiterError",
-    "Redirected",
-    "ResponseValidationError",
-    "SegmentationListNotFound",
-    "ServerError",
-    "SubscriberAlreadyExists",
-    "SubscriberEmailIsNecessary",
-    "SubscriberNotEnabled",
-    "SubscriberNotFound",
-    "SyncStateError",
-    "TransportError",
-    "UnexpectedStatus",
-    "UnprocessableEntity",
-)
-_ON_FIRST_USE: dict[str, str] = {
+#: The module of each public name that is not an error (the errors are in pingback_ext.errors);
+#: a name is imported when first used: `import pingback_ext` alone loads nothing (so `pingback
+#: --version` is answered at once), `from pingback_ext import Pingback` loads the client and
+#: what it needs, and the first call loads the generated models.
+_NOT_ERRORS: dict[str, str] = {
     "AsyncPingback": "pingback_ext.client",
     "Pingback": "pingback_ext.client",
-    **dict.fromkeys(_ERRORS, "pingback_ext.errors"),
     "APIKey": "pingback_ext.apikey",
     "NOT_GIVEN": "pingback_ext.settings",
     "NotGiven": "pingback_ext.settings",
@@ -114,17 +82,17 @@ if typing.TYPE_CHECKING:  # what type checkers and IDEs see: the names, typed as
 else:  # hidden from type checkers, which see the imports above (no name is typed as Any)
 
     def __getattr__(name: str) -> typing.Any:
-        module = _ON_FIRST_USE.get(name)
-        if module is None:
+        if name not in __all__:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         import importlib
 
+        module = _NOT_ERRORS.get(name, "pingback_ext.errors")
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*globals(), *_ON_FIRST_USE})
+        return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -47,3 +47,20 @@ def test_every_class_the_readme_names_is_exported() -> None:
     named = set(re.findall(r"`([A-Z][a-z]+(?:[A-Z][a-z]+)+)`", readme))
     assert named, "the README names no classes: the pattern is stale"
     assert sorted(named - set(pingback_ext.__all__)) == []
+
+
+def test_names_load_their_modules_on_first_use() -> None:
+    """`import pingback_ext` loads no module of ours; importing the client leaves bulk sync,
+    upsert, TLS and the generated models for their first use (scripts/bench startup)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import pingback_ext; bare = sorted(m for m in sys.modules if"
+        " m.startswith('pingback_ext.')); from pingback_ext import Pingback;"
+        " later = ('pingback_ext.bulk', 'pingback_ext.upsert', 'pingback_ext.tls',"
+        " 'pingback_ext._generated', 'pingback_ext.results');"
+        " print(bare, [m for m in later if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] []"
