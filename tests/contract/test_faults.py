@@ -84,14 +84,30 @@ def _run_planted(name: str, tmp_path: Path) -> ContractRun:
         )
 
 
+def _in_running_order(session: pytest.Session) -> list[str]:
+    """The planted faults this session tests, in the order their tests will run (shuffled by
+    --random-order or not, narrowed by -k or not)."""
+    names = [
+        str(item.callspec.params["name"])
+        for item in session.items
+        if isinstance(item, pytest.Function)
+        and item.originalname == "test_planted_fault_is_reported"
+    ]
+    return list(dict.fromkeys(names)) or sorted(FAULTS)
+
+
 @pytest.fixture(scope="module")
-def planted_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, PlantedRun]]:
+def planted_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, PlantedRun]]:
     """Every planted fault's run, started two at a time in the background when the first is
     asked for: each is a subprocess (CPU-bound, a few seconds), and CI has two cores. Each test
-    below waits for its own; the report stays one test per fault."""
+    below waits for its own; the report stays one test per fault. Runs start in the order the
+    tests ask for them: started alphabetically, a shuffled order's first test could wait for
+    sixty runs (seen: 300 s under load, `update_drops_memberships` with seed 565733)."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="planted") as pool:
         runs = {}
-        for name in sorted(FAULTS):
+        for name in _in_running_order(request.session):
             where = tmp_path_factory.mktemp(f"planted-{name}")
             runs[name] = PlantedRun(pool.submit(_run_planted, name, where), where / "report")
         yield runs
