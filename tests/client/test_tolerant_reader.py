@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from pingback_ext import errors
 from tests.client.conftest import BASE_URL, ClientFactory
+from tests.client.test_pinned_errors import BY_DECLARED_STATUS
 
 PROPERTY = settings(
     max_examples=60,
@@ -296,13 +297,7 @@ def test_drifted_memberships_are_read_by_default_and_refused_strictly(
 
 #: create declares 400, 403, 404, 409, 422, 429 and 500; 502 and 503 come from gateways.
 BY_STATUS: dict[int, type[errors.APIError]] = {
-    400: errors.BadRequest,
-    403: errors.Forbidden,
-    404: errors.NotFound,
-    409: errors.Conflict,
-    422: errors.UnprocessableEntity,
-    429: errors.RateLimited,
-    500: errors.ServerError,
+    **BY_DECLARED_STATUS,
     502: errors.ServerError,
     503: errors.ServerError,
 }

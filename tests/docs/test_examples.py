@@ -108,14 +108,13 @@ def test_python_example(example: Example, fresh_mock: Any, tmp_path: Path) -> No
 
 
 def _write_example_certs(folder: Path) -> None:
-    """The files a `with-certs` example names: a private CA and a client certificate."""
-    import trustme
+    """The files a `with-certs` example names: a private CA and a client certificate, made by
+    the TLS test kit and named as the example names them."""
+    from tests.tls_kit import write_certs
 
-    folder.mkdir()
-    ca = trustme.CA()
-    ca.cert_pem.write_to_path(str(folder / "staging-ca.pem"))
-    client = ca.issue_cert("client@example.invalid")
-    client.private_key_and_cert_chain_pem.write_to_path(str(folder / "client.pem"))
+    certs = write_certs(folder / "kit")
+    shutil.copyfile(certs.ca, folder / "staging-ca.pem")
+    shutil.copyfile(certs.client, folder / "client.pem")
 
 
 class Terminal:
